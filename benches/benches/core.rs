@@ -27,10 +27,17 @@ fn webhook_verify(c: &mut Criterion) {
 
 fn parse_headers_and_errors(c: &mut Criterion) {
     let headers = usage_headers();
-    c.bench_function("usage_headers_all_five", |b| b.iter(|| Usage::from_headers(black_box(&headers))));
+    c.bench_function("usage_headers_all_five", |b| {
+        b.iter(|| Usage::from_headers(black_box(&headers)))
+    });
     c.bench_function("error_body_parse_classify", |b| {
         b.iter(|| {
-            let e = ApiError::from_body(Some(http::StatusCode::BAD_REQUEST), black_box(THROTTLE_BODY), Usage::default()).unwrap();
+            let e = ApiError::from_body(
+                Some(http::StatusCode::BAD_REQUEST),
+                black_box(THROTTLE_BODY),
+                Usage::default(),
+            )
+            .unwrap();
             black_box(e.kind())
         });
     });
@@ -40,10 +47,19 @@ fn decode_page(c: &mut Criterion) {
     let body = feed_page(100);
     let mut group = c.benchmark_group("decode_page_100");
     group.throughput(Throughput::Bytes(body.len() as u64));
-    group.bench_function("typed", |b| b.iter(|| DecodeError::decode::<Page<Post>>(black_box(&body)).unwrap()));
-    group.bench_function("value", |b| b.iter(|| DecodeError::decode::<Page<serde_json::Value>>(black_box(&body)).unwrap()));
+    group.bench_function("typed", |b| {
+        b.iter(|| DecodeError::decode::<Page<Post>>(black_box(&body)).unwrap())
+    });
+    group.bench_function("value", |b| {
+        b.iter(|| DecodeError::decode::<Page<serde_json::Value>>(black_box(&body)).unwrap())
+    });
     group.finish();
 }
 
-criterion_group!(benches, webhook_verify, parse_headers_and_errors, decode_page);
+criterion_group!(
+    benches,
+    webhook_verify,
+    parse_headers_and_errors,
+    decode_page
+);
 criterion_main!(benches);

@@ -51,14 +51,26 @@ pub fn feed_page(n: usize) -> Vec<u8> {
 pub fn usage_headers() -> http::HeaderMap {
     let mut h = http::HeaderMap::new();
     let pairs = [
-        ("x-app-usage", r#"{"call_count":28,"total_time":25,"total_cputime":25}"#),
-        ("x-page-usage", r#"{"call_count":3,"total_time":1,"total_cputime":1}"#),
-        ("x-ad-account-usage", r#"{"acc_id_util_pct":9.67,"reset_time_duration":100,"ads_api_access_tier":"standard_access"}"#),
+        (
+            "x-app-usage",
+            r#"{"call_count":28,"total_time":25,"total_cputime":25}"#,
+        ),
+        (
+            "x-page-usage",
+            r#"{"call_count":3,"total_time":1,"total_cputime":1}"#,
+        ),
+        (
+            "x-ad-account-usage",
+            r#"{"acc_id_util_pct":9.67,"reset_time_duration":100,"ads_api_access_tier":"standard_access"}"#,
+        ),
         (
             "x-business-use-case-usage",
             r#"{"112130216863063":[{"type":"pages","call_count":1,"total_cputime":1,"total_time":1,"estimated_time_to_regain_access":0}],"66782684":[{"type":"ads_management","call_count":95,"total_cputime":20,"total_time":20,"estimated_time_to_regain_access":19,"ads_api_access_tier":"development_access"},{"type":"ads_insights","call_count":3,"total_cputime":1,"total_time":1,"estimated_time_to_regain_access":0}]}"#,
         ),
-        ("x-fb-ads-insights-throttle", r#"{"app_id_util_pct":0.5,"acc_id_util_pct":1.25,"ads_api_access_tier":"standard_access"}"#),
+        (
+            "x-fb-ads-insights-throttle",
+            r#"{"app_id_util_pct":0.5,"acc_id_util_pct":1.25,"ads_api_access_tier":"standard_access"}"#,
+        ),
     ];
     for (k, v) in pairs {
         if let Ok(v) = http::HeaderValue::from_str(v) {

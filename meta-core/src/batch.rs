@@ -88,8 +88,15 @@ impl BatchRequest {
 }
 
 fn join_query(path: &str, a: Option<&str>, b: &str) -> String {
-    let q: Vec<&str> = [a.unwrap_or(""), b].into_iter().filter(|s| !s.is_empty()).collect();
-    if q.is_empty() { path.to_owned() } else { format!("{path}?{}", q.join("&")) }
+    let q: Vec<&str> = [a.unwrap_or(""), b]
+        .into_iter()
+        .filter(|s| !s.is_empty())
+        .collect();
+    if q.is_empty() {
+        path.to_owned()
+    } else {
+        format!("{path}?{}", q.join("&"))
+    }
 }
 
 /// The answer to one batch item.
@@ -127,7 +134,8 @@ impl BatchResponse {
     /// # Errors
     /// [`Error::Decode`] with the JSON path.
     pub fn json<T: DeserializeOwned>(&self) -> Result<T> {
-        let bytes = serde_json::to_vec(&self.body).map_err(|e| DecodeError::new(".", e.to_string(), b""))?;
+        let bytes = serde_json::to_vec(&self.body)
+            .map_err(|e| DecodeError::new(".", e.to_string(), b""))?;
         Ok(DecodeError::decode(&bytes)?)
     }
 }
@@ -161,7 +169,8 @@ impl Client {
     /// callers writing data should keep batches small. Per-item failures are the
     /// inner `Err`s.
     pub async fn batch(&self, requests: Vec<BatchRequest>) -> Result<Vec<Result<BatchResponse>>> {
-        let mut results: Vec<Option<Result<BatchResponse>>> = (0..requests.len()).map(|_| None).collect();
+        let mut results: Vec<Option<Result<BatchResponse>>> =
+            (0..requests.len()).map(|_| None).collect();
         let mut pending: Vec<usize> = (0..requests.len()).collect();
         let mut round = 0;
         while !pending.is_empty() {
@@ -188,7 +197,11 @@ impl Client {
                 break;
             }
             if !unrun.is_empty() {
-                tracing::info!(count = unrun.len(), round, "retrying batch items Meta did not run");
+                tracing::info!(
+                    count = unrun.len(),
+                    round,
+                    "retrying batch items Meta did not run"
+                );
             }
             pending = unrun;
         }
@@ -198,8 +211,14 @@ impl Client {
             .collect())
     }
 
-    async fn send_batch(&self, items: &[&BatchRequest]) -> Result<Vec<Option<Result<BatchResponse>>>> {
-        let wire = items.iter().map(|r| r.to_wire()).collect::<Result<Vec<_>>>()?;
+    async fn send_batch(
+        &self,
+        items: &[&BatchRequest],
+    ) -> Result<Vec<Option<Result<BatchResponse>>>> {
+        let wire = items
+            .iter()
+            .map(|r| r.to_wire())
+            .collect::<Result<Vec<_>>>()?;
         let batch = serde_json::Value::Array(wire);
         let idempotent = items.iter().all(|r| r.is_idempotent());
         let req = GraphRequest::post("")
@@ -211,7 +230,11 @@ impl Client {
         if slots.len() != items.len() {
             return Err(DecodeError::new(
                 ".",
-                format!("batch answered {} items for {} requests", slots.len(), items.len()),
+                format!(
+                    "batch answered {} items for {} requests",
+                    slots.len(),
+                    items.len()
+                ),
                 raw.body(),
             )
             .into());
@@ -221,10 +244,14 @@ impl Client {
 }
 
 fn decode_item(item: WireItem) -> Result<BatchResponse> {
-    let status = StatusCode::from_u16(item.code).map_err(|_| DecodeError::new("code", format!("invalid status {}", item.code), b""))?;
+    let status = StatusCode::from_u16(item.code)
+        .map_err(|_| DecodeError::new("code", format!("invalid status {}", item.code), b""))?;
     let mut headers = HeaderMap::new();
     for h in item.headers {
-        if let (Ok(n), Ok(v)) = (HeaderName::from_bytes(h.name.as_bytes()), HeaderValue::from_str(&h.value)) {
+        if let (Ok(n), Ok(v)) = (
+            HeaderName::from_bytes(h.name.as_bytes()),
+            HeaderValue::from_str(&h.value),
+        ) {
             headers.append(n, v);
         }
     }
@@ -241,9 +268,20 @@ fn decode_item(item: WireItem) -> Result<BatchResponse> {
     let body = if body_text.trim().is_empty() {
         serde_json::Value::Null
     } else {
-        serde_json::from_str(&body_text).map_err(|e| Error::from(DecodeError::new("body", e.to_string(), body_text.as_bytes())))?
+        serde_json::from_str(&body_text).map_err(|e| {
+            Error::from(DecodeError::new(
+                "body",
+                e.to_string(),
+                body_text.as_bytes(),
+            ))
+        })?
     };
-    Ok(BatchResponse { status, headers, body, usage })
+    Ok(BatchResponse {
+        status,
+        headers,
+        body,
+        usage,
+    })
 }
 
 #[cfg(test)]
@@ -253,10 +291,21 @@ mod tests {
 
     #[test]
     fn wire_format_matches_the_sdks() {
-        let g = BatchRequest::get("/v26.0/me", [("fields", "id,name")]).to_wire().unwrap();
-        assert_eq!(g, json!({"method":"GET","relative_url":"me?fields=id%2Cname"}));
-        let p = BatchRequest::post("123/feed", [("message", "hi there")]).name("p1").to_wire().unwrap();
-        assert_eq!(p, json!({"method":"POST","relative_url":"123/feed","body":"message=hi+there","name":"p1"}));
+        let g = BatchRequest::get("/v26.0/me", [("fields", "id,name")])
+            .to_wire()
+            .unwrap();
+        assert_eq!(
+            g,
+            json!({"method":"GET","relative_url":"me?fields=id%2Cname"})
+        );
+        let p = BatchRequest::post("123/feed", [("message", "hi there")])
+            .name("p1")
+            .to_wire()
+            .unwrap();
+        assert_eq!(
+            p,
+            json!({"method":"POST","relative_url":"123/feed","body":"message=hi+there","name":"p1"})
+        );
         assert!(BatchRequest::get("http://x/y", ()).to_wire().is_err());
     }
 
@@ -264,7 +313,10 @@ mod tests {
     fn items_decode_strings_and_errors() {
         let ok = decode_item(WireItem {
             code: 200,
-            headers: vec![WireHeader { name: "X-App-Usage".into(), value: r#"{"call_count":3}"#.into() }],
+            headers: vec![WireHeader {
+                name: "X-App-Usage".into(),
+                value: r#"{"call_count":3}"#.into(),
+            }],
             body: Some(json!("{\"id\":\"1\"}")),
         })
         .unwrap();
@@ -273,10 +325,19 @@ mod tests {
         let err = decode_item(WireItem {
             code: 400,
             headers: vec![],
-            body: Some(json!("{\"error\":{\"message\":\"bad\",\"code\":100,\"type\":\"OAuthException\"}}")),
+            body: Some(json!(
+                "{\"error\":{\"message\":\"bad\",\"code\":100,\"type\":\"OAuthException\"}}"
+            )),
         })
         .unwrap_err();
         assert_eq!(err.api().unwrap().code(), 100);
-        assert!(decode_item(WireItem { code: 200, headers: vec![], body: Some(json!("{not json")) }).is_err());
+        assert!(
+            decode_item(WireItem {
+                code: 200,
+                headers: vec![],
+                body: Some(json!("{not json"))
+            })
+            .is_err()
+        );
     }
 }

@@ -23,9 +23,13 @@ use crate::clock::{Clock, Jitter, SystemClock};
 use crate::error::{ApiError, ConfigError, Error, Result, TimeoutError};
 use crate::paginate::Paginator;
 use crate::rate::{RateGovernor, RateKey, RateLimitConfig};
-use crate::request::{GraphRequest, Params, encode_multipart, normalise_path, rate_object_for_path};
+use crate::request::{
+    GraphRequest, Params, encode_multipart, normalise_path, rate_object_for_path,
+};
 use crate::response::{RawResponse, Response};
-use crate::retry::{RetryAction, RetryBudget, RetryConfig, RetryContext, RetryKind, backoff_delay, classify};
+use crate::retry::{
+    RetryAction, RetryBudget, RetryConfig, RetryContext, RetryKind, backoff_delay, classify,
+};
 use crate::transport::Transport;
 use crate::usage::Usage;
 use crate::version::{ApiVersion, DEFAULT_API_VERSION};
@@ -66,7 +70,10 @@ impl fmt::Debug for Client {
         f.debug_struct("Client")
             .field("base_url", &i.base_url.as_str())
             .field("version", &i.version)
-            .field("access_token", &i.access_token.as_ref().map(|_| "[redacted]"))
+            .field(
+                "access_token",
+                &i.access_token.as_ref().map(|_| "[redacted]"),
+            )
             .field("app_secret", &i.app_secret.as_ref().map(|_| "[redacted]"))
             .field("app_id", &i.app_id)
             .field("timeout", &i.timeout)
@@ -112,8 +119,14 @@ impl fmt::Debug for ClientBuilder {
         f.debug_struct("ClientBuilder")
             .field("base_url", &self.base_url)
             .field("version", &self.version)
-            .field("access_token", &self.access_token.as_ref().map(|_| "[redacted]"))
-            .field("app_secret", &self.app_secret.as_ref().map(|_| "[redacted]"))
+            .field(
+                "access_token",
+                &self.access_token.as_ref().map(|_| "[redacted]"),
+            )
+            .field(
+                "app_secret",
+                &self.app_secret.as_ref().map(|_| "[redacted]"),
+            )
             .finish_non_exhaustive()
     }
 }
@@ -227,30 +240,45 @@ impl ClientBuilder {
         let base_url = Url::parse(base.trim_end_matches('/'))
             .map_err(|e| ConfigError::new(format!("invalid base URL `{base}`: {e}")))?;
         if !matches!(base_url.scheme(), "http" | "https") || base_url.host_str().is_none() {
-            return Err(ConfigError::new(format!("base URL `{base}` must be http(s)://host")).into());
+            return Err(
+                ConfigError::new(format!("base URL `{base}` must be http(s)://host")).into(),
+            );
         }
         if base_url.query().is_some() || base_url.fragment().is_some() {
             return Err(ConfigError::new("base URL may not carry a query or fragment").into());
         }
-        for (name, s) in [("access token", &self.access_token), ("app secret", &self.app_secret)] {
+        for (name, s) in [
+            ("access token", &self.access_token),
+            ("app secret", &self.app_secret),
+        ] {
             if let Some(s) = s {
                 let v = s.expose_secret();
                 if v.trim().is_empty() {
                     return Err(ConfigError::new(format!("{name} is empty")).into());
                 }
                 if v.chars().any(|c| c.is_control() || c.is_whitespace()) {
-                    return Err(ConfigError::new(format!("{name} contains whitespace or control characters")).into());
+                    return Err(ConfigError::new(format!(
+                        "{name} contains whitespace or control characters"
+                    ))
+                    .into());
                 }
             }
         }
-        let ua = self.user_agent.unwrap_or_else(|| format!("meta-rs/{}", env!("CARGO_PKG_VERSION")));
-        let user_agent = HeaderValue::from_str(&ua).map_err(|_| ConfigError::new("user agent is not a valid header value"))?;
+        let ua = self
+            .user_agent
+            .unwrap_or_else(|| format!("meta-rs/{}", env!("CARGO_PKG_VERSION")));
+        let user_agent = HeaderValue::from_str(&ua)
+            .map_err(|_| ConfigError::new("user agent is not a valid header value"))?;
         let timeout = self.timeout.unwrap_or(DEFAULT_TIMEOUT);
         if timeout.is_zero() {
             return Err(ConfigError::new("timeout must be greater than zero").into());
         }
-        let clock: Arc<dyn Clock> = self.clock.unwrap_or_else(|| Arc::new(SystemClock::default()));
-        let jitter = self.jitter.unwrap_or_else(|| Arc::new(Jitter::from_entropy()));
+        let clock: Arc<dyn Clock> = self
+            .clock
+            .unwrap_or_else(|| Arc::new(SystemClock::default()));
+        let jitter = self
+            .jitter
+            .unwrap_or_else(|| Arc::new(Jitter::from_entropy()));
         let governor = match self.governor {
             Some(g) => g,
             None => {
@@ -288,12 +316,17 @@ impl ClientBuilder {
 
 #[cfg(feature = "reqwest")]
 fn default_transport(connect_timeout: Duration) -> Result<Arc<dyn Transport>> {
-    Ok(Arc::new(crate::transport::ReqwestTransport::new(connect_timeout)?))
+    Ok(Arc::new(crate::transport::ReqwestTransport::new(
+        connect_timeout,
+    )?))
 }
 
 #[cfg(not(feature = "reqwest"))]
 fn default_transport(_connect_timeout: Duration) -> Result<Arc<dyn Transport>> {
-    Err(ConfigError::new("no transport: enable the `reqwest` feature or call ClientBuilder::transport").into())
+    Err(ConfigError::new(
+        "no transport: enable the `reqwest` feature or call ClientBuilder::transport",
+    )
+    .into())
 }
 
 impl Client {
@@ -366,8 +399,14 @@ impl Client {
     ///
     /// # Errors
     /// Any [`Error`]; see [`Client::execute_raw`].
-    pub async fn get<T: DeserializeOwned>(&self, path: &str, params: impl Into<Params>) -> Result<T> {
-        self.execute_raw(GraphRequest::get(path).params(params)).await?.json()
+    pub async fn get<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        params: impl Into<Params>,
+    ) -> Result<T> {
+        self.execute_raw(GraphRequest::get(path).params(params))
+            .await?
+            .json()
     }
 
     /// `POST path` (form-encoded) decoded as `T`. Not retried unless marked
@@ -375,16 +414,28 @@ impl Client {
     ///
     /// # Errors
     /// Any [`Error`]; see [`Client::execute_raw`].
-    pub async fn post<T: DeserializeOwned>(&self, path: &str, params: impl Into<Params>) -> Result<T> {
-        self.execute_raw(GraphRequest::post(path).params(params)).await?.json()
+    pub async fn post<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        params: impl Into<Params>,
+    ) -> Result<T> {
+        self.execute_raw(GraphRequest::post(path).params(params))
+            .await?
+            .json()
     }
 
     /// `DELETE path` decoded as `T`.
     ///
     /// # Errors
     /// Any [`Error`]; see [`Client::execute_raw`].
-    pub async fn delete<T: DeserializeOwned>(&self, path: &str, params: impl Into<Params>) -> Result<T> {
-        self.execute_raw(GraphRequest::delete(path).params(params)).await?.json()
+    pub async fn delete<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        params: impl Into<Params>,
+    ) -> Result<T> {
+        self.execute_raw(GraphRequest::delete(path).params(params))
+            .await?
+            .json()
     }
 
     /// Sends `request` and decodes the body, keeping usage and version metadata.
@@ -397,13 +448,20 @@ impl Client {
 
     /// A stream over every item of a paginated edge; see [`Paginator`].
     #[must_use]
-    pub fn paginate<T: DeserializeOwned + Send + 'static>(&self, path: &str, params: impl Into<Params>) -> Paginator<T> {
+    pub fn paginate<T: DeserializeOwned + Send + 'static>(
+        &self,
+        path: &str,
+        params: impl Into<Params>,
+    ) -> Paginator<T> {
         Paginator::new(self.clone(), GraphRequest::get(path).params(params))
     }
 
     /// A stream over every item of a paginated request with options.
     #[must_use]
-    pub fn paginate_request<T: DeserializeOwned + Send + 'static>(&self, request: GraphRequest) -> Paginator<T> {
+    pub fn paginate_request<T: DeserializeOwned + Send + 'static>(
+        &self,
+        request: GraphRequest,
+    ) -> Paginator<T> {
         Paginator::new(self.clone(), request)
     }
 
@@ -422,11 +480,24 @@ impl Client {
         self.run(request, path, query).instrument(span).await
     }
 
-    async fn run(&self, request: GraphRequest, path: String, query: Option<String>) -> Result<RawResponse> {
+    async fn run(
+        &self,
+        request: GraphRequest,
+        path: String,
+        query: Option<String>,
+    ) -> Result<RawResponse> {
         let i = &self.inner;
-        let retry = request.options.retry.clone().unwrap_or_else(|| i.retry.clone());
+        let retry = request
+            .options
+            .retry
+            .clone()
+            .unwrap_or_else(|| i.retry.clone());
         let idempotent = request.is_idempotent();
-        let object = request.options.rate_object.clone().or_else(|| rate_object_for_path(&path));
+        let object = request
+            .options
+            .rate_object
+            .clone()
+            .or_else(|| rate_object_for_path(&path));
         let mut key = RateKey::app(i.app_id.clone().unwrap_or_else(|| "default".to_owned()));
         if let Some(o) = object {
             key = key.with_object(o);
@@ -475,7 +546,10 @@ impl Client {
                     Error::from(api)
                 }
             };
-            let ctx = RetryContext { attempt, idempotent };
+            let ctx = RetryContext {
+                attempt,
+                idempotent,
+            };
             match classify(&retry, &ctx, Err(&error)) {
                 RetryAction::Retry(kind) => {
                     if !i.budget.try_withdraw(error.kind()) {
@@ -501,7 +575,13 @@ impl Client {
         }
     }
 
-    fn build_http(&self, request: &GraphRequest, path: &str, params: &Params, attempt: u32) -> Result<http::Request<Bytes>> {
+    fn build_http(
+        &self,
+        request: &GraphRequest,
+        path: &str,
+        params: &Params,
+        attempt: u32,
+    ) -> Result<http::Request<Bytes>> {
         let i = &self.inner;
         let version = request.options.api_version.unwrap_or(i.version);
         let mut url = i.base_url.clone();
@@ -515,7 +595,11 @@ impl Client {
             }
         }
         let mut params = params.clone();
-        let token = request.options.access_token.as_ref().or(i.access_token.as_ref());
+        let token = request
+            .options
+            .access_token
+            .as_ref()
+            .or(i.access_token.as_ref());
         if params.get("access_token").is_none()
             && let Some(t) = token
         {
@@ -555,6 +639,7 @@ impl Client {
 /// Maps a status to an error kind when there is no body (used by batch items).
 pub(crate) fn status_error(status: StatusCode, body: &[u8], usage: Usage) -> Error {
     Error::from(
-        ApiError::from_body(Some(status), body, usage.clone()).unwrap_or_else(|| ApiError::from_status(status, body, usage)),
+        ApiError::from_body(Some(status), body, usage.clone())
+            .unwrap_or_else(|| ApiError::from_status(status, body, usage)),
     )
 }

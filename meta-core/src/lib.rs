@@ -87,8 +87,15 @@ pub mod usage;
 pub mod version;
 pub mod webhook;
 
+pub use auth::ProofMode;
+pub use cipher::{CipherError, TokenCipher};
 pub use client::{Client, ClientBuilder, DEFAULT_BASE_URL};
 pub use error::{ApiError, Error, ErrorKind, Result};
+pub use ids::{
+    AdAccountId, AdCreativeId, AdId, AdSetId, AppId, BusinessId, CampaignId, CommentId,
+    ConversationId, IdError, IgContainerId, IgMediaId, IgUserId, LiveVideoId, MessageId, PageId,
+    PhotoId, PixelId, PostId, UserId, VideoId,
+};
 pub use paginate::{Page, Paginator};
 pub use rate::{GovernorStats, RateGovernor, RateKey, RateLimitConfig, RatePermit, ScopeSnapshot};
 pub use request::{FilePart, GraphRequest, Params, RequestOptions};
@@ -96,3 +103,4 @@ pub use response::{RawResponse, Response};
 pub use retry::{RetryAction, RetryBudget, RetryConfig, RetryContext, RetryKind, StopReason};
 pub use usage::Usage;
 pub use version::{ApiVersion, DEFAULT_API_VERSION};
+pub use webhook::{Subscription, Verifier, WebhookError};

@@ -159,7 +159,11 @@ impl State {
         };
         self.pages += 1;
         self.next = match &page.paging {
-            Some(Paging { next: Some(next_url), cursors, .. }) => match cursors.as_ref().and_then(|c| c.after.clone()) {
+            Some(Paging {
+                next: Some(next_url),
+                cursors,
+                ..
+            }) => match cursors.as_ref().and_then(|c| c.after.clone()) {
                 Some(after) => {
                     if self.seen.insert(after.clone()) {
                         if let Ok(mut l) = self.last_cursor.lock() {
@@ -181,7 +185,10 @@ impl State {
             },
             _ => Next::Done,
         };
-        Some(Ok(FetchedPage { page, usage: raw.usage }))
+        Some(Ok(FetchedPage {
+            page,
+            usage: raw.usage,
+        }))
     }
 }
 
@@ -189,10 +196,16 @@ impl State {
 fn same_host_path(client: &Client, next: &str) -> Option<(String, String)> {
     let u = Url::parse(next).ok()?;
     let base = client.base_url();
-    if u.scheme() != base.scheme() || u.host_str() != base.host_str() || u.port_or_known_default() != base.port_or_known_default() {
+    if u.scheme() != base.scheme()
+        || u.host_str() != base.host_str()
+        || u.port_or_known_default() != base.port_or_known_default()
+    {
         return None;
     }
-    Some((u.path().to_owned(), u.query().unwrap_or_default().to_owned()))
+    Some((
+        u.path().to_owned(),
+        u.query().unwrap_or_default().to_owned(),
+    ))
 }
 
 type PageFuture<T> = BoxFuture<'static, (State, Option<Result<FetchedPage<T>>>)>;
@@ -381,8 +394,10 @@ mod tests {
 
     #[test]
     fn last_page_has_after_but_no_next() {
-        let last: Page<serde_json::Value> =
-            serde_json::from_str(r#"{"data":[{"id":"1"}],"paging":{"cursors":{"before":"a","after":"b"}}}"#).unwrap();
+        let last: Page<serde_json::Value> = serde_json::from_str(
+            r#"{"data":[{"id":"1"}],"paging":{"cursors":{"before":"a","after":"b"}}}"#,
+        )
+        .unwrap();
         assert!(!last.has_next());
         assert_eq!(last.next_cursor(), None);
         let mid: Page<serde_json::Value> = serde_json::from_str(

@@ -179,7 +179,11 @@ impl fmt::Debug for FilePart {
 }
 
 /// Encodes a multipart body. Returns the body and its `Content-Type` value.
-pub(crate) fn encode_multipart(params: &Params, files: &[FilePart], boundary_seed: u64) -> Result<(Bytes, String)> {
+pub(crate) fn encode_multipart(
+    params: &Params,
+    files: &[FilePart],
+    boundary_seed: u64,
+) -> Result<(Bytes, String)> {
     let boundary = format!("----meta-rs-{boundary_seed:016x}");
     let mut body: Vec<u8> = Vec::new();
     let check = |s: &str, what: &str| -> Result<()> {
@@ -193,7 +197,10 @@ pub(crate) fn encode_multipart(params: &Params, files: &[FilePart], boundary_see
     };
     for (k, v) in params.encoded_pairs() {
         check(&k, "field name")?;
-        body.extend_from_slice(format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{k}\"\r\n\r\n").as_bytes());
+        body.extend_from_slice(
+            format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{k}\"\r\n\r\n")
+                .as_bytes(),
+        );
         body.extend_from_slice(v.as_bytes());
         body.extend_from_slice(b"\r\n");
     }
@@ -212,7 +219,10 @@ pub(crate) fn encode_multipart(params: &Params, files: &[FilePart], boundary_see
         body.extend_from_slice(b"\r\n");
     }
     body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
-    Ok((Bytes::from(body), format!("multipart/form-data; boundary={boundary}")))
+    Ok((
+        Bytes::from(body),
+        format!("multipart/form-data; boundary={boundary}"),
+    ))
 }
 
 /// Per-request overrides of the client's configuration (multi-tenant tools pass a
@@ -238,7 +248,10 @@ pub struct RequestOptions {
 impl fmt::Debug for RequestOptions {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("RequestOptions")
-            .field("access_token", &self.access_token.as_ref().map(|_| "[redacted]"))
+            .field(
+                "access_token",
+                &self.access_token.as_ref().map(|_| "[redacted]"),
+            )
             .field("api_version", &self.api_version)
             .field("timeout", &self.timeout)
             .field("retry", &self.retry)
@@ -405,7 +418,11 @@ pub(crate) fn normalise_path(path: &str) -> Result<(String, Option<String>)> {
     // Strip a leading version segment so callers may pass `v25.0/me` as found in
     // `paging.next` URLs or batch `relative_url`s.
     let p = match p.split_once('/') {
-        Some((first, rest)) if first.parse::<ApiVersion>().is_ok() && first.starts_with(['v', 'V']) => rest,
+        Some((first, rest))
+            if first.parse::<ApiVersion>().is_ok() && first.starts_with(['v', 'V']) =>
+        {
+            rest
+        }
         None if p.parse::<ApiVersion>().is_ok() && p.starts_with(['v', 'V']) => "",
         _ => p,
     };
@@ -421,7 +438,11 @@ pub(crate) fn normalise_path(path: &str) -> Result<(String, Option<String>)> {
 pub fn rate_object_for_path(path: &str) -> Option<String> {
     let first = path.trim_start_matches('/').split(['/', '?']).next()?;
     if let Some(acct) = first.strip_prefix("act_") {
-        return acct.chars().all(|c| c.is_ascii_digit()).then(|| acct.to_owned()).filter(|s| !s.is_empty());
+        return acct
+            .chars()
+            .all(|c| c.is_ascii_digit())
+            .then(|| acct.to_owned())
+            .filter(|s| !s.is_empty());
     }
     let head = first.split('_').next().unwrap_or(first);
     (!head.is_empty() && head.chars().all(|c| c.is_ascii_digit())).then(|| head.to_owned())
@@ -438,7 +459,10 @@ mod tests {
             .set("message", "hola mundo & más")
             .set("published", false)
             .set("limit", 25)
-            .set("targeting", json!({"geo_locations": {"countries": ["CL", "AR"]}, "age_min": 18}))
+            .set(
+                "targeting",
+                json!({"geo_locations": {"countries": ["CL", "AR"]}, "age_min": 18}),
+            )
             .set("attached_media", json!([{"media_fbid": "1"}]))
             .set("skip", Value::Null);
         let pairs = p.encoded_pairs();
@@ -446,7 +470,10 @@ mod tests {
         assert_eq!(pairs[1], ("published".into(), "false".into()));
         assert_eq!(pairs[2], ("limit".into(), "25".into()));
         // compact, keys sorted
-        assert_eq!(pairs[3].1, r#"{"age_min":18,"geo_locations":{"countries":["CL","AR"]}}"#);
+        assert_eq!(
+            pairs[3].1,
+            r#"{"age_min":18,"geo_locations":{"countries":["CL","AR"]}}"#
+        );
         assert_eq!(pairs[4].1, r#"[{"media_fbid":"1"}]"#);
         let form = p.to_form();
         assert!(form.starts_with("message=hola+mundo+%26+m%C3%A1s&published=false"));
@@ -454,8 +481,17 @@ mod tests {
 
     #[test]
     fn set_replaces_and_fields_join() {
-        let p = Params::new().set("a", 1).set("a", 2).fields(["id", " name ", ""]);
-        assert_eq!(p.encoded_pairs(), vec![("a".into(), "2".into()), ("fields".into(), "id,name".into())]);
+        let p = Params::new()
+            .set("a", 1)
+            .set("a", 2)
+            .fields(["id", " name ", ""]);
+        assert_eq!(
+            p.encoded_pairs(),
+            vec![
+                ("a".into(), "2".into()),
+                ("fields".into(), "id,name".into())
+            ]
+        );
         let q = Params::from_query("?after=abc%3D&limit=5");
         assert_eq!(q.get("after"), Some(&json!("abc=")));
     }
@@ -469,20 +505,26 @@ mod tests {
             content_type: "image/jpeg".into(),
             data: Bytes::from_static(b"\xff\xd8binary"),
         };
-        let (body, ct) = encode_multipart(&p, &[f.clone()], 7).unwrap();
+        let (body, ct) = encode_multipart(&p, std::slice::from_ref(&f), 7).unwrap();
         let boundary = ct.split("boundary=").nth(1).unwrap();
         let text = String::from_utf8_lossy(&body);
         assert!(text.starts_with(&format!("--{boundary}\r\n")));
         assert!(text.contains("name=\"caption\"\r\n\r\nhi\r\n"));
         assert!(text.contains("filename=\"a.jpg\"\r\nContent-Type: image/jpeg\r\n\r\n"));
         assert!(text.ends_with(&format!("--{boundary}--\r\n")));
-        let bad = FilePart { file_name: "a\".jpg".into(), ..f };
+        let bad = FilePart {
+            file_name: "a\".jpg".into(),
+            ..f
+        };
         assert!(encode_multipart(&p, &[bad], 7).is_err());
     }
 
     #[test]
     fn paths_are_normalised_and_validated() {
-        assert_eq!(normalise_path("/v25.0/me/accounts?limit=2").unwrap(), ("me/accounts".into(), Some("limit=2".into())));
+        assert_eq!(
+            normalise_path("/v25.0/me/accounts?limit=2").unwrap(),
+            ("me/accounts".into(), Some("limit=2".into()))
+        );
         assert_eq!(normalise_path("me").unwrap().0, "me");
         assert_eq!(normalise_path("").unwrap().0, "");
         assert_eq!(normalise_path("v26.0").unwrap().0, "");
@@ -494,9 +536,15 @@ mod tests {
 
     #[test]
     fn rate_objects_from_paths() {
-        assert_eq!(rate_object_for_path("act_123/campaigns").as_deref(), Some("123"));
+        assert_eq!(
+            rate_object_for_path("act_123/campaigns").as_deref(),
+            Some("123")
+        );
         assert_eq!(rate_object_for_path("/123_456").as_deref(), Some("123"));
-        assert_eq!(rate_object_for_path("1789/feed?limit=1").as_deref(), Some("1789"));
+        assert_eq!(
+            rate_object_for_path("1789/feed?limit=1").as_deref(),
+            Some("1789")
+        );
         assert_eq!(rate_object_for_path("me/accounts"), None);
         assert_eq!(rate_object_for_path("act_x"), None);
         assert_eq!(rate_object_for_path(""), None);
@@ -507,6 +555,10 @@ mod tests {
         assert!(GraphRequest::get("me").is_idempotent());
         assert!(GraphRequest::delete("1").is_idempotent());
         assert!(!GraphRequest::post("1/feed").is_idempotent());
-        assert!(GraphRequest::post("1/feed").idempotent(true).is_idempotent());
+        assert!(
+            GraphRequest::post("1/feed")
+                .idempotent(true)
+                .is_idempotent()
+        );
     }
 }

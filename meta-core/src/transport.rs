@@ -16,7 +16,8 @@ use bytes::Bytes;
 use crate::error::Error;
 
 /// The future returned by [`Transport::send`].
-pub type SendFuture<'a> = Pin<Box<dyn Future<Output = Result<http::Response<Bytes>, Error>> + Send + 'a>>;
+pub type SendFuture<'a> =
+    Pin<Box<dyn Future<Output = Result<http::Response<Bytes>, Error>> + Send + 'a>>;
 
 /// Sends one HTTP request.
 ///
@@ -86,7 +87,10 @@ mod reqwest_impl {
         fn send(&self, request: http::Request<Bytes>) -> SendFuture<'_> {
             Box::pin(async move {
                 let req = reqwest::Request::try_from(request).map_err(|e| {
-                    Error::from(TransportError::new(TransportErrorKind::Request, "could not build request").with_source(e))
+                    Error::from(
+                        TransportError::new(TransportErrorKind::Request, "could not build request")
+                            .with_source(e),
+                    )
                 })?;
                 let resp = self.client.execute(req).await.map_err(map_err)?;
                 let status = resp.status();
@@ -142,7 +146,8 @@ impl MockTransport {
     /// Queues a JSON response with `status` and extra headers.
     pub fn push_json(&self, status: u16, body: serde_json::Value, headers: &[(&str, &str)]) {
         let mut resp = http::Response::new(Bytes::from(body.to_string()));
-        *resp.status_mut() = http::StatusCode::from_u16(status).unwrap_or(http::StatusCode::INTERNAL_SERVER_ERROR);
+        *resp.status_mut() =
+            http::StatusCode::from_u16(status).unwrap_or(http::StatusCode::INTERNAL_SERVER_ERROR);
         for (k, v) in headers {
             if let (Ok(k), Ok(v)) = (
                 http::header::HeaderName::from_bytes(k.as_bytes()),

@@ -66,7 +66,11 @@ impl FromStr for ApiVersion {
             Some((a, b)) => (a, b),
             None => (t, "0"),
         };
-        let bad = || ConfigError::new(format!("invalid Graph API version `{s}`; expected e.g. `v26.0`"));
+        let bad = || {
+            ConfigError::new(format!(
+                "invalid Graph API version `{s}`; expected e.g. `v26.0`"
+            ))
+        };
         if maj.is_empty() || min.is_empty() {
             return Err(bad());
         }
@@ -98,10 +102,24 @@ mod tests {
 
     #[test]
     fn parses_and_prints() {
-        for (input, want) in [("v26.0", "v26.0"), ("25.0", "v25.0"), ("V24.1", "v24.1"), ("v23", "v23.0")] {
+        for (input, want) in [
+            ("v26.0", "v26.0"),
+            ("25.0", "v25.0"),
+            ("V24.1", "v24.1"),
+            ("v23", "v23.0"),
+        ] {
             assert_eq!(input.parse::<ApiVersion>().unwrap().to_string(), want);
         }
-        for bad in ["", "v", "vx.0", "v26.", "26.a", "v0.0", "v-1.0", "v99999999.0"] {
+        for bad in [
+            "",
+            "v",
+            "vx.0",
+            "v26.",
+            "26.a",
+            "v0.0",
+            "v-1.0",
+            "v99999999.0",
+        ] {
             assert!(bad.parse::<ApiVersion>().is_err(), "{bad}");
         }
         assert!(ApiVersion::new(26, 0) > ApiVersion::new(25, 9));

@@ -46,7 +46,9 @@ fn parse_items(raw: &str) -> Result<Vec<Item>, GraphError> {
         ));
     }
     if list.is_empty() {
-        return Err(batch_error("(#100) The batch must contain at least one request"));
+        return Err(batch_error(
+            "(#100) The batch must contain at least one request",
+        ));
     }
     list.iter()
         .enumerate()
@@ -108,7 +110,17 @@ pub(crate) async fn run(shared: &Arc<Shared>, req: &GraphRequest, version: &str)
     let batch_token = req.token().map(str::to_owned);
     let mut results = Vec::with_capacity(prepared.len());
     for item in prepared {
-        results.push(run_item(shared, req, version, batch_token.as_deref(), item, include_headers).await);
+        results.push(
+            run_item(
+                shared,
+                req,
+                version,
+                batch_token.as_deref(),
+                item,
+                include_headers,
+            )
+            .await,
+        );
     }
     let mut st = shared.lock();
     let now = st.now_ms();
@@ -167,8 +179,7 @@ async fn run_item(
         in_batch: true,
     };
     let plan = match plan {
-        Some(Fault::BatchNull) => return Value::Null,
-        Some(Fault::Drop) => {
+        Some(Fault::BatchNull) | Some(Fault::Drop) => {
             shared.lock().log.push(record(None, false));
             return Value::Null;
         }
@@ -189,7 +200,8 @@ async fn run_item(
                 transient,
                 message,
             }) => {
-                let mut e = GraphError::new("OAuthException", *code, message.clone()).status(*status);
+                let mut e =
+                    GraphError::new("OAuthException", *code, message.clone()).status(*status);
                 e.subcode = *subcode;
                 e.transient = *transient;
                 routes::respond(&mut st, version, Err(e), Vec::new(), false)
@@ -255,7 +267,10 @@ mod tests {
         assert_eq!(items[1].method, Method::GET);
         let many = format!("[{}]", vec![r#"{"relative_url":"me"}"#; 51].join(","));
         let e = parse_items(&many).err().unwrap();
-        assert_eq!(e.message, "Too many requests in batch message. Maximum batch size is 50");
+        assert_eq!(
+            e.message,
+            "Too many requests in batch message. Maximum batch size is 50"
+        );
         assert!(parse_items("{nope").is_err());
         assert!(parse_items(r#"[{"method":"GET"}]"#).is_err());
     }

@@ -98,7 +98,6 @@ impl SandboxConfig {
 /// Random faults, drawn from an RNG seeded with [`SandboxConfig::seed`] so a run is
 /// reproducible. Rates are shares in `0.0..=1.0`; all default to 0.
 #[derive(Debug, Clone, Default)]
-#[non_exhaustive]
 pub struct FaultConfig {
     /// Share of requests failing with a transient Graph error (code 1 or 2, HTTP 500,
     /// `is_transient: true`).
@@ -172,7 +171,6 @@ pub struct ThrottleBurst {
 /// Quotas behind the usage headers. Windows are fixed and measured on the sandbox clock
 /// (see `SandboxControl::advance_clock`).
 #[derive(Debug, Clone)]
-#[non_exhaustive]
 pub struct QuotaConfig {
     /// Length of a usage window. Default 60 s.
     pub window: Duration,

@@ -19,7 +19,6 @@ use crate::config::FaultConfig;
 /// assert_eq!(rule.times, 2);
 /// ```
 #[derive(Debug, Clone, PartialEq)]
-#[non_exhaustive]
 pub struct FaultRule {
     /// Only requests with this method (case-insensitive); `None` = any.
     pub method: Option<String>,
@@ -227,9 +226,16 @@ mod tests {
     #[test]
     fn rules_are_consumed_in_order() {
         let mut e = FaultEngine::new(FaultConfig::default(), 1);
-        e.inject(FaultRule::new(Fault::Http(502)).path_contains("/feed").times(2));
+        e.inject(
+            FaultRule::new(Fault::Http(502))
+                .path_contains("/feed")
+                .times(2),
+        );
         e.inject(FaultRule::new(Fault::Drop).method("get"));
-        assert_eq!(e.plan_request("GET", "/me"), Some(Planned::Fault(Fault::Drop)));
+        assert_eq!(
+            e.plan_request("GET", "/me"),
+            Some(Planned::Fault(Fault::Drop))
+        );
         assert_eq!(e.plan_request("GET", "/me"), None);
         for _ in 0..2 {
             assert_eq!(
@@ -255,10 +261,14 @@ mod tests {
             length: 2,
         }));
         let mut e = FaultEngine::new(cfg, 1);
-        let plan: Vec<bool> = (0..10).map(|_| e.plan_request("GET", "/me").is_some()).collect();
+        let plan: Vec<bool> = (0..10)
+            .map(|_| e.plan_request("GET", "/me").is_some())
+            .collect();
         assert_eq!(
             plan,
-            [false, false, false, true, true, false, false, false, true, true]
+            [
+                false, false, false, true, true, false, false, false, true, true
+            ]
         );
     }
 

@@ -198,7 +198,9 @@ pub(crate) fn short_id(rng: &mut Rng, len: usize) -> String {
 }
 
 fn pick<'a>(rng: &mut Rng, list: &[&'a str]) -> &'a str {
-    list.get(rng.usize(0..list.len())).copied().unwrap_or_default()
+    list.get(rng.usize(0..list.len()))
+        .copied()
+        .unwrap_or_default()
 }
 
 /// Draws ids that are unique within one sandbox.
@@ -221,9 +223,7 @@ impl Ids<'_> {
 pub(crate) fn seed(config: &SandboxConfig) -> Seeded {
     let mut rng = Rng::with_seed(config.seed);
     let app_id = digits(&mut rng, 15);
-    let app_secret: String = std::iter::repeat_with(|| rng.digit(16))
-        .take(32)
-        .collect();
+    let app_secret: String = std::iter::repeat_with(|| rng.digit(16)).take(32).collect();
     let user_name = format!(
         "{} {}",
         pick(&mut rng, FIRST_NAMES),
@@ -242,7 +242,10 @@ pub(crate) fn seed(config: &SandboxConfig) -> Seeded {
     for i in 0..config.pages {
         let id = ids.next("1", 14);
         let ig_user_id = ids.next("17841", 12);
-        let base = PAGE_NAMES.get(i % PAGE_NAMES.len()).copied().unwrap_or("Page");
+        let base = PAGE_NAMES
+            .get(i % PAGE_NAMES.len())
+            .copied()
+            .unwrap_or("Page");
         let name = if i < PAGE_NAMES.len() {
             base.to_owned()
         } else {
@@ -268,7 +271,11 @@ pub(crate) fn seed(config: &SandboxConfig) -> Seeded {
     }
 
     let mut feeds = Vec::with_capacity(pages.len() + 1);
-    for page_id in pages.iter().map(|p| &p.id).chain(std::iter::once(&loop_page_id)) {
+    for page_id in pages
+        .iter()
+        .map(|p| &p.id)
+        .chain(std::iter::once(&loop_page_id))
+    {
         // Walk back in time from FEED_END, so index 0 is the oldest after the reverse.
         let mut t = FEED_END - u64::from(content_rng.u32(0..86_400));
         let mut feed = Vec::with_capacity(config.posts_per_page);

@@ -48,9 +48,10 @@ fn decode_cursor(scope: &str, cursor: &str) -> Result<u64, GraphError> {
 pub(crate) fn page_request(req: &GraphRequest, scope: &str) -> Result<PageRequest, GraphError> {
     let limit = match req.params.non_empty("limit") {
         None => DEFAULT_LIMIT,
-        Some(l) => l.trim().parse::<usize>().map_err(|_| {
-            GraphError::param("(#100) Param limit must be a non-negative integer")
-        })?,
+        Some(l) => l
+            .trim()
+            .parse::<usize>()
+            .map_err(|_| GraphError::param("(#100) Param limit must be a non-negative integer"))?,
     }
     .clamp(1, MAX_LIMIT);
     let raw_after = req.params.non_empty("after").map(str::to_owned);
@@ -80,7 +81,13 @@ pub(crate) struct LinkBase<'a> {
     pub(crate) path: &'a str,
 }
 
-fn link(base: &LinkBase<'_>, req: &GraphRequest, param: &str, cursor: &str, limit: usize) -> String {
+fn link(
+    base: &LinkBase<'_>,
+    req: &GraphRequest,
+    param: &str,
+    cursor: &str,
+    limit: usize,
+) -> String {
     let mut query = form_urlencoded::Serializer::new(String::new());
     for (k, v) in req.params.iter() {
         if !matches!(k, "after" | "before" | "limit") {
@@ -126,7 +133,10 @@ pub(crate) fn paginate(
     };
     let looping = quirks.loop_after_second_page && start >= 2 * page.limit;
     let first_key = items.get(start).map(|(k, _)| *k);
-    let last_key = end.checked_sub(1).and_then(|i| items.get(i)).map(|(k, _)| *k);
+    let last_key = end
+        .checked_sub(1)
+        .and_then(|i| items.get(i))
+        .map(|(k, _)| *k);
     let data: Vec<Value> = items
         .into_iter()
         .skip(start)
@@ -210,7 +220,10 @@ mod tests {
     #[test]
     fn walks_every_item_once() {
         let seen = walk(53, 10);
-        assert_eq!(seen, items(53).into_iter().map(|(_, v)| v).collect::<Vec<_>>());
+        assert_eq!(
+            seen,
+            items(53).into_iter().map(|(_, v)| v).collect::<Vec<_>>()
+        );
         assert_eq!(walk(20, 10).len(), 20);
     }
 

@@ -18,9 +18,8 @@ pub(crate) struct Params(Vec<(String, String)>);
 impl Params {
     /// Appends the pairs of an `application/x-www-form-urlencoded` string.
     pub(crate) fn extend_urlencoded(&mut self, input: &[u8]) {
-        self.0.extend(
-            form_urlencoded::parse(input).map(|(k, v)| (k.into_owned(), v.into_owned())),
-        );
+        self.0
+            .extend(form_urlencoded::parse(input).map(|(k, v)| (k.into_owned(), v.into_owned())));
     }
 
     /// Appends the members of a JSON object body. Non-string values are kept JSON-encoded,
@@ -225,7 +224,10 @@ mod tests {
     fn routes_versions() {
         assert_eq!(
             req("/v25.0/me/accounts", "").route().unwrap(),
-            ("v25.0".to_owned(), vec!["me".to_owned(), "accounts".to_owned()])
+            (
+                "v25.0".to_owned(),
+                vec!["me".to_owned(), "accounts".to_owned()]
+            )
         );
         assert_eq!(req("/me", "").route().unwrap().0, "v26.0");
         let err = req("/v99.0/me", "").route().unwrap_err();

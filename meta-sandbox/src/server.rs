@@ -41,7 +41,10 @@ pub(crate) struct KillableStream {
 }
 
 fn killed_error() -> io::Error {
-    io::Error::new(io::ErrorKind::ConnectionAborted, "dropped by meta-sandbox fault")
+    io::Error::new(
+        io::ErrorKind::ConnectionAborted,
+        "dropped by meta-sandbox fault",
+    )
 }
 
 impl AsyncRead for KillableStream {
@@ -393,7 +396,11 @@ async fn handle(
     to_http(response)
 }
 
-async fn respond_to(shared: &Arc<Shared>, req: &GraphRequest, plan: Option<&Planned>) -> GraphResponse {
+async fn respond_to(
+    shared: &Arc<Shared>,
+    req: &GraphRequest,
+    plan: Option<&Planned>,
+) -> GraphResponse {
     if let Some(Planned::Fault(Fault::GraphError {
         status,
         code,
@@ -405,7 +412,10 @@ async fn respond_to(shared: &Arc<Shared>, req: &GraphRequest, plan: Option<&Plan
         let mut e = GraphError::new("OAuthException", *code, message.clone()).status(*status);
         e.subcode = *subcode;
         e.transient = *transient;
-        let version = req.route().map(|(v, _)| v).unwrap_or_else(|_| crate::request::DEFAULT_VERSION.to_owned());
+        let version = req
+            .route()
+            .map(|(v, _)| v)
+            .unwrap_or_else(|_| crate::request::DEFAULT_VERSION.to_owned());
         let mut st = shared.lock();
         return routes::fail(shared, &mut st, &version, e);
     }
@@ -476,7 +486,10 @@ fn to_http(response: GraphResponse) -> Response {
         StatusCode::from_u16(response.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let h = out.headers_mut();
     for (k, v) in response.headers {
-        if let (Ok(name), Ok(value)) = (HeaderName::from_bytes(k.as_bytes()), HeaderValue::from_str(&v)) {
+        if let (Ok(name), Ok(value)) = (
+            HeaderName::from_bytes(k.as_bytes()),
+            HeaderValue::from_str(&v),
+        ) {
             h.append(name, value);
         }
     }

@@ -304,10 +304,14 @@ impl State {
             None,
             loop_token,
         ));
-        for (i, ((id, name, ig, token), feed)) in page_ids.into_iter().zip(&seeded.feeds).enumerate() {
+        for (i, ((id, name, ig, token), feed)) in
+            page_ids.into_iter().zip(&seeded.feeds).enumerate()
+        {
             let (category, category_id) = CATEGORIES[i % CATEGORIES.len()];
             if let Some(ig) = &ig {
-                let username = name.to_ascii_lowercase().replace(|c: char| !c.is_ascii_alphanumeric(), "");
+                let username = name
+                    .to_ascii_lowercase()
+                    .replace(|c: char| !c.is_ascii_alphanumeric(), "");
                 st.objects.insert(
                     ig.clone(),
                     Object::IgUser(IgUser {
@@ -366,7 +370,11 @@ impl State {
                 Object::AdAccount(AdAccount {
                     account_id: acct.account_id.clone(),
                     name: acct.name.clone(),
-                    currency: if acct.name.contains("EUR") { "EUR" } else { "USD" },
+                    currency: if acct.name.contains("EUR") {
+                        "EUR"
+                    } else {
+                        "USD"
+                    },
                 }),
             );
             let mut ids = Vec::with_capacity(campaigns.len());

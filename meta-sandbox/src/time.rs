@@ -132,7 +132,10 @@ mod tests {
         assert_eq!(parse_time("2026-01-01T00:00:00Z"), Some(1_767_225_600));
         assert_eq!(parse_time("2026-01-01T01:00:00+01:00"), Some(1_767_225_600));
         assert_eq!(parse_time("2025-12-31T23:00:00-0100"), Some(1_767_225_600));
-        assert_eq!(parse_time("2026-01-01T00:00:00.250+0000"), Some(1_767_225_600));
+        assert_eq!(
+            parse_time("2026-01-01T00:00:00.250+0000"),
+            Some(1_767_225_600)
+        );
         assert_eq!(parse_time("+2 weeks"), None);
         assert_eq!(parse_time("2026-13-01T00:00:00Z"), None);
         assert_eq!(parse_time(""), None);

@@ -113,17 +113,17 @@ pub(crate) fn resolve(
         }
         return Ok(info.clone());
     }
-    if let Some((id, secret)) = token.split_once('|') {
-        if id == fixtures.app_id {
-            if bool::from(secret.as_bytes().ct_eq(fixtures.app_secret.as_bytes())) {
-                return Ok(TokenInfo::app(now));
-            }
-            return Err(GraphError::new(
-                "OAuthException",
-                190,
-                "Invalid OAuth access token signature.",
-            ));
+    if let Some((id, secret)) = token.split_once('|')
+        && id == fixtures.app_id
+    {
+        if bool::from(secret.as_bytes().ct_eq(fixtures.app_secret.as_bytes())) {
+            return Ok(TokenInfo::app(now));
         }
+        return Err(GraphError::new(
+            "OAuthException",
+            190,
+            "Invalid OAuth access token signature.",
+        ));
     }
     Err(cannot_parse())
 }

@@ -109,7 +109,12 @@ pub(crate) fn buc_error(ty: BucType) -> GraphError {
 
 /// The app-level throttle error.
 pub(crate) fn app_error() -> GraphError {
-    GraphError::new("OAuthException", 4, "(#4) Application request limit reached").transient(true)
+    GraphError::new(
+        "OAuthException",
+        4,
+        "(#4) Application request limit reached",
+    )
+    .transient(true)
 }
 
 /// The ad-account throttle error.
@@ -135,7 +140,10 @@ impl Usage {
             self.buc.entry(key.clone()).or_default().refresh(now, w);
         }
         if let Some(id) = &scopes.ad_account {
-            self.ad_accounts.entry(id.clone()).or_default().refresh(now, w);
+            self.ad_accounts
+                .entry(id.clone())
+                .or_default()
+                .refresh(now, w);
         }
     }
 
@@ -311,7 +319,10 @@ mod tests {
         }
         let h = u.headers(&s, &q, 0, false);
         assert_eq!(header(&h, "x-app-usage")["call_count"], 40);
-        assert_eq!(header(&h, "x-business-use-case-usage")["p1"][0]["call_count"], 100);
+        assert_eq!(
+            header(&h, "x-business-use-case-usage")["p1"][0]["call_count"],
+            100
+        );
         assert_eq!(u.admit(&s, &q, 1).unwrap_err().code, 80001);
         let h = u.headers(&s, &q, 1, false);
         let entry = &header(&h, "x-business-use-case-usage")["p1"][0];

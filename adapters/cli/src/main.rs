@@ -160,7 +160,10 @@ fn parse_kv(s: &str) -> Result<(String, String), String> {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     init_tracing(cli.verbose);
-    let rt = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let rt = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("error: could not start the async runtime: {e}");
@@ -194,8 +197,10 @@ fn init_tracing(verbose: u8) {
 /// Prints an error with its source chain; Graph errors also as one JSON line with
 /// code, subcode, fbtrace_id and classification.
 fn report(e: &anyhow::Error) {
-    if let Some(err) = e.downcast_ref::<Error>() {
-        if let Some(api) = err.api() {
+    if let Some(err) = e.downcast_ref::<Error>()
+        && let Some(api) = err.api()
+    {
+        {
             let line = serde_json::json!({"error": {
                 "code": api.code(),
                 "subcode": api.subcode(),
@@ -221,7 +226,11 @@ async fn run(cli: Cli) -> Result<ExitCode> {
         Command::Sandbox(args) => sandbox(args).await,
         Command::Graph(GraphCommand::Get(args)) => graph_get(args).await,
         Command::Webhook(cmd) => webhook(cmd),
-        Command::Auth(AuthCommand::AppsecretProof { app_secret, token, time }) => {
+        Command::Auth(AuthCommand::AppsecretProof {
+            app_secret,
+            token,
+            time,
+        }) => {
             let secret = SecretString::from(app_secret);
             let token = SecretString::from(token);
             let proof = match time {
@@ -284,7 +293,8 @@ async fn graph_get(args: GraphGetArgs) -> Result<ExitCode> {
     }
     let mut out = std::io::stdout().lock();
     if args.all {
-        let mut items = client.paginate_request::<serde_json::Value>(GraphRequest::get(&args.path).params(params));
+        let mut items = client
+            .paginate_request::<serde_json::Value>(GraphRequest::get(&args.path).params(params));
         if let Some(m) = args.max_items {
             items = items.max_items(m);
         }
@@ -300,7 +310,10 @@ async fn graph_get(args: GraphGetArgs) -> Result<ExitCode> {
 
 fn read_stdin() -> Result<Vec<u8>> {
     let mut body = Vec::new();
-    std::io::stdin().lock().read_to_end(&mut body).context("reading the body from stdin")?;
+    std::io::stdin()
+        .lock()
+        .read_to_end(&mut body)
+        .context("reading the body from stdin")?;
     Ok(body)
 }
 
@@ -308,7 +321,10 @@ fn webhook(cmd: WebhookCommand) -> Result<ExitCode> {
     match cmd {
         WebhookCommand::Sign { secret } => {
             let body = read_stdin()?;
-            println!("{}", meta_core::webhook::sign(&SecretString::from(secret), &body));
+            println!(
+                "{}",
+                meta_core::webhook::sign(&SecretString::from(secret), &body)
+            );
             Ok(ExitCode::SUCCESS)
         }
         WebhookCommand::Verify { secret, signature } => {

@@ -28,15 +28,41 @@ fn webhook_sign_and_verify_round_trip() {
     assert!(out.status.success());
     let sig = String::from_utf8(out.stdout).unwrap().trim().to_owned();
     assert!(sig.starts_with("sha256=") && sig.len() == 7 + 64, "{sig}");
-    let ok = meta(&["webhook", "verify", "--secret", "s3cret", "--signature", &sig], body, &[]);
+    let ok = meta(
+        &[
+            "webhook",
+            "verify",
+            "--secret",
+            "s3cret",
+            "--signature",
+            &sig,
+        ],
+        body,
+        &[],
+    );
     assert_eq!(ok.status.code(), Some(0));
-    let bad = meta(&["webhook", "verify", "--signature", &sig], b"tampered", &[("META_APP_SECRET", "s3cret")]);
+    let bad = meta(
+        &["webhook", "verify", "--signature", &sig],
+        b"tampered",
+        &[("META_APP_SECRET", "s3cret")],
+    );
     assert_eq!(bad.status.code(), Some(1));
 }
 
 #[test]
 fn appsecret_proof_known_vector() {
-    let out = meta(&["auth", "appsecret-proof", "--app-secret", "secret", "--token", "token"], b"", &[]);
+    let out = meta(
+        &[
+            "auth",
+            "appsecret-proof",
+            "--app-secret",
+            "secret",
+            "--token",
+            "token",
+        ],
+        b"",
+        &[],
+    );
     assert!(out.status.success());
     assert_eq!(
         String::from_utf8(out.stdout).unwrap().trim(),
@@ -54,18 +80,48 @@ async fn graph_get_pages_and_reports_errors() {
     let out = tokio::task::spawn_blocking({
         let base = base.clone();
         let page = page.clone();
-        move || meta(&["graph", "get", &format!("{}/feed", page.id), "--all", "-p", "limit=100"], b"", &[("META_BASE_URL", &base), ("META_ACCESS_TOKEN", &page.access_token)])
+        move || {
+            meta(
+                &[
+                    "graph",
+                    "get",
+                    &format!("{}/feed", page.id),
+                    "--all",
+                    "-p",
+                    "limit=100",
+                ],
+                b"",
+                &[
+                    ("META_BASE_URL", &base),
+                    ("META_ACCESS_TOKEN", &page.access_token),
+                ],
+            )
+        }
     })
     .await
     .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let lines = String::from_utf8(out.stdout).unwrap();
     assert_eq!(lines.lines().count(), 250);
-    assert!(lines.lines().all(|l| serde_json::from_str::<serde_json::Value>(l).is_ok()));
+    assert!(
+        lines
+            .lines()
+            .all(|l| serde_json::from_str::<serde_json::Value>(l).is_ok())
+    );
 
     let err = tokio::task::spawn_blocking({
         let base = base.clone();
-        move || meta(&["graph", "get", "me", "--base-url", &base], b"", &[("META_ACCESS_TOKEN", "EAABbogus")])
+        move || {
+            meta(
+                &["graph", "get", "me", "--base-url", &base],
+                b"",
+                &[("META_ACCESS_TOKEN", "EAABbogus")],
+            )
+        }
     })
     .await
     .unwrap();
@@ -82,7 +138,11 @@ async fn graph_get_pages_and_reports_errors() {
 fn demo_runs_end_to_end() {
     let out = meta(&["demo"], b"", &[]);
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(stdout.contains("250 posts"), "{stdout}");
     assert!(stdout.contains("0 duplicates"), "{stdout}");
     assert!(stdout.contains("applied it 1 time"), "{stdout}");

@@ -28,12 +28,15 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         let page_client = user.with_access_token(SecretString::from(acc.access_token));
         tasks.push(tokio::spawn(async move {
             let me: serde_json::Value = page_client.get("me", [("fields", "id,name")]).await?;
-            Ok::<_, meta_core::Error>((acc.name, me))
+            Ok::<_, meta_core::Error>((acc.name, acc.id, me))
         }));
     }
     for t in tasks {
-        let (name, me) = t.await??;
-        println!("{name}: the Page token acts as {}", me["id"]);
+        let (name, id, me) = t.await??;
+        println!(
+            "{name}: the Page token acts as {} (expected {id})",
+            me["id"]
+        );
     }
     for s in user.governor().snapshot() {
         println!("scope {} usage {:?}", s.scope, s.usage_pct);

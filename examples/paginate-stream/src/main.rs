@@ -11,7 +11,9 @@ use secrecy::SecretString;
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let sb = meta_sandbox::Sandbox::start().await?;
     let page = sb.fixtures().pages[0].clone();
-    let client = Client::builder().base_url(sb.base_url().to_owned()).build()?;
+    let client = Client::builder()
+        .base_url(sb.base_url().to_owned())
+        .build()?;
     let client = client.with_access_token(SecretString::from(page.access_token.clone()));
     let path = format!("{}/feed", page.id);
 
@@ -20,6 +22,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut n = 0;
     while let Some(post) = posts.try_next().await? {
         n += 1;
+        if n <= 3 {
+            println!("{} {}", post["created_time"], post["message"]);
+        }
         if n == 60 {
             break;
         }
@@ -28,7 +33,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!("read {n} posts; saved cursor {cursor}");
 
     // Later (another process, another day): resume after the saved cursor.
-    let rest = client.paginate::<serde_json::Value>(&path, [("limit", "30")]).resume_after(cursor).collect_all().await?;
+    let rest = client
+        .paginate::<serde_json::Value>(&path, [("limit", "30")])
+        .resume_after(cursor)
+        .collect_all()
+        .await?;
     println!("resumed: {} more posts", rest.len());
     sb.shutdown().await;
     Ok(())

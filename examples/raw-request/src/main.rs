@@ -8,7 +8,10 @@ use meta_core::{Client, GraphRequest};
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let (_sandbox, base_url, token) = match (std::env::var("META_BASE_URL"), std::env::var("META_ACCESS_TOKEN")) {
+    let (_sandbox, base_url, token) = match (
+        std::env::var("META_BASE_URL"),
+        std::env::var("META_ACCESS_TOKEN"),
+    ) {
         (Ok(url), Ok(token)) => (None, url, token),
         _ => {
             let sb = meta_sandbox::Sandbox::start().await?;
@@ -16,18 +19,32 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             (Some(sb), url, token)
         }
     };
-    let client = Client::builder().base_url(base_url).access_token(token).build()?;
+    let client = Client::builder()
+        .base_url(base_url)
+        .access_token(token)
+        .build()?;
 
     let me = client
         .execute::<serde_json::Value>(GraphRequest::get("me").fields(["id", "name"]))
         .await?;
     println!("me = {}", me.data());
-    println!("served by Graph {:?}, fbtrace {:?}", me.api_version(), me.fbtrace_id());
+    println!(
+        "served by Graph {:?}, fbtrace {:?}",
+        me.api_version(),
+        me.fbtrace_id()
+    );
     println!("app usage = {:?}", me.usage().app);
 
-    match client.get::<serde_json::Value>("me", [("fields", "no_such_field")]).await {
+    match client
+        .get::<serde_json::Value>("me", [("fields", "no_such_field")])
+        .await
+    {
         Ok(v) => println!("unexpected: {v}"),
-        Err(e) => println!("error classified as {} (retryable: {}): {e}", e.kind(), e.is_retryable()),
+        Err(e) => println!(
+            "error classified as {} (retryable: {}): {e}",
+            e.kind(),
+            e.is_retryable()
+        ),
     }
     Ok(())
 }

@@ -8,7 +8,10 @@ use crate::{builder, sandbox};
 async fn one_result_per_request_in_order_with_per_item_errors() {
     let sb = sandbox(SandboxConfig::default()).await;
     let page = &sb.fixtures().pages[0];
-    let client = builder(&sb).access_token(page.access_token.clone()).build().unwrap();
+    let client = builder(&sb)
+        .access_token(page.access_token.clone())
+        .build()
+        .unwrap();
     let reqs = vec![
         BatchRequest::get("me", [("fields", "id,name")]),
         BatchRequest::get("me", [("fields", "no_such_field")]),
@@ -22,7 +25,10 @@ async fn one_result_per_request_in_order_with_per_item_errors() {
     assert_eq!(e.api().unwrap().code(), 100);
     assert_eq!(e.kind(), ErrorKind::InvalidParameter);
     assert_eq!(out[2].as_ref().unwrap().body()["id"], page.id.as_str());
-    let created = out[3].as_ref().unwrap().body()["id"].as_str().unwrap().to_owned();
+    let created = out[3].as_ref().unwrap().body()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     assert!(created.starts_with(&format!("{}_", page.id)));
 }
 
@@ -30,25 +36,49 @@ async fn one_result_per_request_in_order_with_per_item_errors() {
 async fn large_lists_are_chunked_by_fifty() {
     let sb = sandbox(SandboxConfig::default()).await;
     let page = &sb.fixtures().pages[0];
-    let client = builder(&sb).access_token(page.access_token.clone()).build().unwrap();
-    let reqs: Vec<BatchRequest> = (0..120).map(|_| BatchRequest::get("me", [("fields", "id")])).collect();
+    let client = builder(&sb)
+        .access_token(page.access_token.clone())
+        .build()
+        .unwrap();
+    let reqs: Vec<BatchRequest> = (0..120)
+        .map(|_| BatchRequest::get("me", [("fields", "id")]))
+        .collect();
     let out = client.batch(reqs).await.unwrap();
     assert_eq!(out.len(), 120);
     assert!(out.iter().all(Result::is_ok));
-    let batch_calls = sb.control().requests().iter().filter(|r| r.method == "POST").count();
+    let batch_calls = sb
+        .control()
+        .requests()
+        .iter()
+        .filter(|r| r.method == "POST")
+        .count();
     assert_eq!(batch_calls, 3, "120 requests = 50 + 50 + 20");
 }
 
 #[tokio::test]
 async fn null_slots_are_retried() {
-    let sb = sandbox(SandboxConfig::default().faults(FaultConfig::default().batch_null_rate(0.3))).await;
+    let sb =
+        sandbox(SandboxConfig::default().faults(FaultConfig::default().batch_null_rate(0.3))).await;
     let page = &sb.fixtures().pages[0];
-    let client = builder(&sb).access_token(page.access_token.clone()).build().unwrap();
-    let reqs: Vec<BatchRequest> = (0..40).map(|_| BatchRequest::get("me", [("fields", "id")])).collect();
+    let client = builder(&sb)
+        .access_token(page.access_token.clone())
+        .build()
+        .unwrap();
+    let reqs: Vec<BatchRequest> = (0..40)
+        .map(|_| BatchRequest::get("me", [("fields", "id")]))
+        .collect();
     let out = client.batch(reqs).await.unwrap();
     assert_eq!(out.len(), 40);
     let ok = out.iter().filter(|r| r.is_ok()).count();
     assert_eq!(ok, 40, "every null slot was re-sent until it ran");
-    let batch_calls = sb.control().requests().iter().filter(|r| r.method == "POST").count();
-    assert!(batch_calls >= 2, "at least one retry round for null slots, saw {batch_calls}");
+    let batch_calls = sb
+        .control()
+        .requests()
+        .iter()
+        .filter(|r| r.method == "POST")
+        .count();
+    assert!(
+        batch_calls >= 2,
+        "at least one retry round for null slots, saw {batch_calls}"
+    );
 }

@@ -43,7 +43,10 @@ pub(crate) struct LinkedClock {
 
 impl LinkedClock {
     pub(crate) fn new(sandbox: SandboxControl) -> Arc<Self> {
-        Arc::new(LinkedClock { clock: ManualClock::default(), sandbox })
+        Arc::new(LinkedClock {
+            clock: ManualClock::default(),
+            sandbox,
+        })
     }
 }
 

@@ -199,17 +199,16 @@ pub(crate) fn dispatch(
     };
     if let (Some(raw), TokenKind::User | TokenKind::Page) = (&raw_token, token.kind)
         && !is_oauth
-    {
-        if let Err(e) = tokens::check_proof(
+        && let Err(e) = tokens::check_proof(
             &shared.fixtures.app_secret,
             raw,
             req.params.non_empty("appsecret_proof"),
             req.params.non_empty("appsecret_time"),
             now,
             shared.config.require_appsecret_proof,
-        ) {
-            return fail(shared, st, &version, e);
-        }
+        )
+    {
+        return fail(shared, st, &version, e);
     }
 
     let mut scopes = scopes_for(&segs, &token);
@@ -277,6 +276,7 @@ fn route(ctx: &mut Ctx<'_>) -> Outcome {
             Method::GET => oauth::debug_token(ctx),
             _ => Err(unsupported(&method, "debug_token")),
         },
+        [] if method == Method::GET && ctx.req.params.non_empty("ids").is_some() => multi_read(ctx),
         [] => Err(GraphError::new(
             "GraphMethodException",
             100,
@@ -290,6 +290,40 @@ fn route(ctx: &mut Ctx<'_>) -> Outcome {
             route_object(ctx, &method, &id, rest)
         }
     }
+}
+
+/// `GET /?ids=a,b,c`: several nodes in one call, keyed by the ids as given.
+fn multi_read(ctx: &mut Ctx<'_>) -> Outcome {
+    let ids: Vec<String> = ctx
+        .req
+        .params
+        .non_empty("ids")
+        .unwrap_or_default()
+        .split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
+        .collect();
+    let mut resolved = Vec::with_capacity(ids.len());
+    let mut missing = Vec::new();
+    for id in &ids {
+        match resolve_me(ctx, id) {
+            Ok(real) if ctx.st.objects.contains_key(&real) => resolved.push((id.clone(), real)),
+            _ => missing.push(id.as_str()),
+        }
+    }
+    if !missing.is_empty() {
+        return Err(GraphError::param(format!(
+            "(#100) Some of the aliases you requested do not exist: {}",
+            missing.join(",")
+        )));
+    }
+    let mut out = Map::new();
+    for (alias, id) in resolved {
+        let value = route_object(ctx, &Method::GET, &id, &[])?;
+        out.insert(alias, value);
+    }
+    Ok(Value::Object(out))
 }
 
 /// `me` is the token's user, or its Page for Page tokens.

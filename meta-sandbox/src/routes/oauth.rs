@@ -29,7 +29,11 @@ fn check_client(ctx: &Ctx<'_>) -> Result<(), GraphError> {
             "Error validating application. Invalid application ID.",
         ));
     }
-    let secret = ctx.req.params.non_empty("client_secret").unwrap_or_default();
+    let secret = ctx
+        .req
+        .params
+        .non_empty("client_secret")
+        .unwrap_or_default();
     if !bool::from(secret.as_bytes().ct_eq(f.app_secret.as_bytes())) {
         return Err(oauth(100, "Error validating client secret."));
     }
@@ -96,7 +100,12 @@ fn code_exchange(ctx: &mut Ctx<'_>) -> Outcome {
 
 /// Short-lived (or long-lived) user token → a new long-lived one.
 fn exchange(ctx: &mut Ctx<'_>) -> Outcome {
-    let Some(input) = ctx.req.params.non_empty("fb_exchange_token").map(str::to_owned) else {
+    let Some(input) = ctx
+        .req
+        .params
+        .non_empty("fb_exchange_token")
+        .map(str::to_owned)
+    else {
         return Err(oauth(100, "Missing fb_exchange_token parameter."));
     };
     let info = tokens::resolve(ctx.st, &ctx.shared.fixtures, &input, ctx.now)?;
@@ -180,7 +189,11 @@ pub(crate) fn debug_token(ctx: &mut Ctx<'_>) -> Outcome {
 fn granular(ctx: &Ctx<'_>) -> Value {
     let f = &ctx.shared.fixtures;
     let pages: Vec<&str> = f.pages.iter().map(|p| p.id.as_str()).collect();
-    let accounts: Vec<&str> = f.ad_accounts.iter().map(|a| a.account_id.as_str()).collect();
+    let accounts: Vec<&str> = f
+        .ad_accounts
+        .iter()
+        .map(|a| a.account_id.as_str())
+        .collect();
     let mut out = Vec::new();
     for scope in USER_SCOPES {
         if scope.starts_with("pages_") || scope.starts_with("instagram_") {

@@ -111,7 +111,10 @@ fn post_json(post: &Post, page_name: &str, now: u64) -> Map<String, Value> {
 }
 
 fn page_name(ctx: &Ctx<'_>, page_id: &str) -> String {
-    ctx.st.page(page_id).map(|p| p.name.clone()).unwrap_or_default()
+    ctx.st
+        .page(page_id)
+        .map(|p| p.name.clone())
+        .unwrap_or_default()
 }
 
 /// Whether the caller holds `page_id`'s own token.
@@ -187,7 +190,9 @@ pub(crate) fn create_post(ctx: &mut Ctx<'_>, page_id: &str) -> Outcome {
     if let Some(l) = &link
         && url::Url::parse(l).is_err()
     {
-        return Err(GraphError::param("(#100) The link parameter is not a valid URL"));
+        return Err(GraphError::param(
+            "(#100) The link parameter is not a valid URL",
+        ));
     }
     let published = parse_bool(params.get("published"), "published", true)?;
     let scheduled = match params.non_empty("scheduled_publish_time") {

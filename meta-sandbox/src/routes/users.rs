@@ -74,7 +74,10 @@ pub(crate) fn page_token_for(ctx: &mut Ctx<'_>, page_id: &str) -> Option<String>
             if long_lived {
                 return Some(permanent);
             }
-            let key = (ctx.raw_token.clone().unwrap_or_default(), page_id.to_owned());
+            let key = (
+                ctx.raw_token.clone().unwrap_or_default(),
+                page_id.to_owned(),
+            );
             if let Some(t) = ctx.st.derived_page_tokens.get(&key) {
                 return Some(t.clone());
             }

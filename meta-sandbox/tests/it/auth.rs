@@ -28,7 +28,9 @@ async fn token_errors() {
         missing.json["error"]["message"],
         "An access token is required to request this resource."
     );
-    let garbled = client.get("/v26.0/me", &[("access_token", "EAABnot-a-token")]).await;
+    let garbled = client
+        .get("/v26.0/me", &[("access_token", "EAABnot-a-token")])
+        .await;
     assert_eq!(garbled.error_code(), 190);
     assert_eq!(
         garbled.json["error"]["message"],
@@ -54,7 +56,10 @@ async fn code_exchange_is_single_use_and_checks_inputs() {
         )
         .await;
     assert_eq!(wrong_secret.error_code(), 100);
-    assert_eq!(wrong_secret.json["error"]["message"], "Error validating client secret.");
+    assert_eq!(
+        wrong_secret.json["error"]["message"],
+        "Error validating client secret."
+    );
 
     let wrong_redirect = client
         .get(
@@ -82,7 +87,10 @@ async fn code_exchange_is_single_use_and_checks_inputs() {
     let again = login(&client, &f, &f.oauth_code).await;
     assert_eq!(again.error_code(), 100);
     assert_eq!(again.subcode(), Some(36009));
-    assert_eq!(again.json["error"]["message"], "This authorization code has been used.");
+    assert_eq!(
+        again.json["error"]["message"],
+        "This authorization code has been used."
+    );
 
     // A fresh code from the control handle works once too.
     let code = sandbox.control().new_oauth_code(&f.redirect_uri);
@@ -115,19 +123,28 @@ async fn short_lived_tokens_expire_and_exchange() {
     let long = long.json["access_token"].as_str().unwrap().to_owned();
 
     // Page tokens from a short-lived user token are short-lived too.
-    let accounts = client.get("/v26.0/me/accounts", &[("access_token", &short)]).await;
-    let short_page_token = accounts.json["data"][0]["access_token"].as_str().unwrap().to_owned();
+    let accounts = client
+        .get("/v26.0/me/accounts", &[("access_token", &short)])
+        .await;
+    let short_page_token = accounts.json["data"][0]["access_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     assert_ne!(short_page_token, f.pages[0].access_token);
 
     sandbox.control().advance_clock(Duration::from_secs(5401));
     let expired = client.get("/v26.0/me", &[("access_token", &short)]).await;
     assert_eq!(expired.error_code(), 190);
     assert_eq!(expired.subcode(), Some(463));
-    assert!(expired.json["error"]["message"]
-        .as_str()
-        .unwrap()
-        .starts_with("Error validating access token: Session has expired on"));
-    let expired_page = client.get("/v26.0/me", &[("access_token", &short_page_token)]).await;
+    assert!(
+        expired.json["error"]["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("Error validating access token: Session has expired on")
+    );
+    let expired_page = client
+        .get("/v26.0/me", &[("access_token", &short_page_token)])
+        .await;
     assert_eq!(expired_page.subcode(), Some(463));
 
     let exchange_expired = client
@@ -145,11 +162,27 @@ async fn short_lived_tokens_expire_and_exchange() {
     assert_eq!(exchange_expired.subcode(), Some(463));
 
     // The long-lived one still works, and the fixture Page token never expires.
-    assert_eq!(client.get("/v26.0/me", &[("access_token", &long)]).await.status, 200);
-    sandbox.control().advance_clock(Duration::from_secs(5_184_000));
-    let page = client.get("/v26.0/me", &[("access_token", &f.pages[0].access_token)]).await;
+    assert_eq!(
+        client
+            .get("/v26.0/me", &[("access_token", &long)])
+            .await
+            .status,
+        200
+    );
+    sandbox
+        .control()
+        .advance_clock(Duration::from_secs(5_184_000));
+    let page = client
+        .get("/v26.0/me", &[("access_token", &f.pages[0].access_token)])
+        .await;
     assert_eq!(page.status, 200);
-    assert_eq!(client.get("/v26.0/me", &[("access_token", &long)]).await.subcode(), Some(463));
+    assert_eq!(
+        client
+            .get("/v26.0/me", &[("access_token", &long)])
+            .await
+            .subcode(),
+        Some(463)
+    );
 }
 
 #[tokio::test]
@@ -170,7 +203,10 @@ async fn app_token_and_debug_token() {
     assert_eq!(app_token, format!("{}|{}", f.app_id, f.app_secret));
 
     let user = client
-        .get("/v26.0/debug_token", &[("input_token", &f.user_token), ("access_token", &app_token)])
+        .get(
+            "/v26.0/debug_token",
+            &[("input_token", &f.user_token), ("access_token", &app_token)],
+        )
         .await;
     let d = &user.json["data"];
     assert_eq!(d["type"], "USER");
@@ -178,13 +214,22 @@ async fn app_token_and_debug_token() {
     assert_eq!(d["app_id"], f.app_id.as_str());
     assert_eq!(d["user_id"], f.user_id.as_str());
     assert!(d["expires_at"].as_u64().unwrap() > d["issued_at"].as_u64().unwrap());
-    assert!(d["scopes"].as_array().unwrap().iter().any(|s| s == "pages_manage_posts"));
+    assert!(
+        d["scopes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|s| s == "pages_manage_posts")
+    );
     assert!(d["granular_scopes"].is_array());
 
     let page = client
         .get(
             "/v26.0/debug_token",
-            &[("input_token", &f.pages[0].access_token), ("access_token", &f.user_token)],
+            &[
+                ("input_token", &f.pages[0].access_token),
+                ("access_token", &f.user_token),
+            ],
         )
         .await;
     assert_eq!(page.json["data"]["type"], "PAGE");
@@ -192,18 +237,26 @@ async fn app_token_and_debug_token() {
     assert_eq!(page.json["data"]["profile_id"], f.pages[0].id.as_str());
 
     let bad = client
-        .get("/v26.0/debug_token", &[("input_token", "garbage"), ("access_token", &app_token)])
+        .get(
+            "/v26.0/debug_token",
+            &[("input_token", "garbage"), ("access_token", &app_token)],
+        )
         .await;
     assert_eq!(bad.status, 200);
     assert_eq!(bad.json["data"]["is_valid"], false);
     assert_eq!(bad.json["data"]["error"]["code"], 190);
 
     let wrong_app = client
-        .get("/v26.0/me", &[("access_token", &format!("{}|wrong", f.app_id))])
+        .get(
+            "/v26.0/me",
+            &[("access_token", &format!("{}|wrong", f.app_id))],
+        )
         .await;
     assert_eq!(wrong_app.error_code(), 190);
 
-    let app_me = client.get("/v26.0/me", &[("access_token", &app_token)]).await;
+    let app_me = client
+        .get("/v26.0/me", &[("access_token", &app_token)])
+        .await;
     assert_eq!(app_me.error_code(), 2500);
 }
 
@@ -218,7 +271,10 @@ async fn debug_token_reports_expired_tokens() {
     sandbox.control().advance_clock(Duration::from_secs(6000));
     let app_token = format!("{}|{}", f.app_id, f.app_secret);
     let r = client
-        .get("/v26.0/debug_token", &[("input_token", &short), ("access_token", &app_token)])
+        .get(
+            "/v26.0/debug_token",
+            &[("input_token", &short), ("access_token", &app_token)],
+        )
         .await;
     assert_eq!(r.json["data"]["is_valid"], false);
     assert_eq!(r.json["data"]["error"]["subcode"], 463);
@@ -226,7 +282,8 @@ async fn debug_token_reports_expired_tokens() {
 
 #[tokio::test]
 async fn appsecret_proof_classic_and_timed() {
-    let (sandbox, client) = start_with(SandboxConfig::default().require_appsecret_proof(true)).await;
+    let (sandbox, client) =
+        start_with(SandboxConfig::default().require_appsecret_proof(true)).await;
     let f = sandbox.fixtures().clone();
     let token = f.user_token.as_str();
 
@@ -239,7 +296,10 @@ async fn appsecret_proof_classic_and_timed() {
 
     let classic = appsecret_proof(&f.app_secret, token);
     let ok = client
-        .get("/v26.0/me", &[("access_token", token), ("appsecret_proof", &classic)])
+        .get(
+            "/v26.0/me",
+            &[("access_token", token), ("appsecret_proof", &classic)],
+        )
         .await;
     assert_eq!(ok.status, 200, "{}", ok.json);
 
@@ -249,13 +309,23 @@ async fn appsecret_proof_classic_and_timed() {
     let ok = client
         .get(
             "/v26.0/me",
-            &[("access_token", token), ("appsecret_proof", &timed), ("appsecret_time", &t)],
+            &[
+                ("access_token", token),
+                ("appsecret_proof", &timed),
+                ("appsecret_time", &t),
+            ],
         )
         .await;
     assert_eq!(ok.status, 200, "{}", ok.json);
 
     let wrong = client
-        .get("/v26.0/me", &[("access_token", token), ("appsecret_proof", &"0".repeat(64))])
+        .get(
+            "/v26.0/me",
+            &[
+                ("access_token", token),
+                ("appsecret_proof", &"0".repeat(64)),
+            ],
+        )
         .await;
     assert_eq!(wrong.error_code(), 100);
     assert_eq!(
@@ -268,7 +338,11 @@ async fn appsecret_proof_classic_and_timed() {
     let stale = client
         .get(
             "/v26.0/me",
-            &[("access_token", token), ("appsecret_proof", &timed), ("appsecret_time", &t)],
+            &[
+                ("access_token", token),
+                ("appsecret_proof", &timed),
+                ("appsecret_time", &t),
+            ],
         )
         .await;
     assert_eq!(stale.error_code(), 100);
@@ -276,7 +350,10 @@ async fn appsecret_proof_classic_and_timed() {
     // App tokens need no proof.
     let app = format!("{}|{}", f.app_id, f.app_secret);
     let debug = client
-        .get("/v26.0/debug_token", &[("input_token", token), ("access_token", &app)])
+        .get(
+            "/v26.0/debug_token",
+            &[("input_token", token), ("access_token", &app)],
+        )
         .await;
     assert_eq!(debug.status, 200);
 }
@@ -286,8 +363,17 @@ async fn wrong_proof_is_rejected_even_when_not_required() {
     let (sandbox, client) = start().await;
     let token = sandbox.fixtures().user_token.clone();
     let r = client
-        .get("/v26.0/me", &[("access_token", &token), ("appsecret_proof", "deadbeef")])
+        .get(
+            "/v26.0/me",
+            &[("access_token", &token), ("appsecret_proof", "deadbeef")],
+        )
         .await;
     assert_eq!(r.error_code(), 100);
-    assert_eq!(client.get("/v26.0/me", &[("access_token", &token)]).await.status, 200);
+    assert_eq!(
+        client
+            .get("/v26.0/me", &[("access_token", &token)])
+            .await
+            .status,
+        200
+    );
 }

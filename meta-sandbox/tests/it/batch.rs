@@ -20,7 +20,13 @@ async fn mixed_batch_keeps_order_and_per_item_errors() {
         {"method": "POST", "relative_url": format!("{}/feed", page.id), "body": "message=no-page-token"},
     ]);
     let r = client
-        .post("/v26.0/", &[("access_token", &f.user_token), ("batch", &batch.to_string())])
+        .post(
+            "/v26.0/",
+            &[
+                ("access_token", &f.user_token),
+                ("batch", &batch.to_string()),
+            ],
+        )
         .await;
     assert_eq!(r.status, 200, "{}", r.json);
     let slots = r.json.as_array().unwrap();
@@ -54,9 +60,17 @@ async fn batch_items_count_separately_against_usage() {
     let cfg = SandboxConfig::default().quotas(meta_sandbox::QuotaConfig::default().app_calls(100));
     let (sandbox, client) = start_with(cfg).await;
     let f = sandbox.fixtures();
-    let items: Vec<Value> = (0..10).map(|_| json!({"method":"GET","relative_url":"me"})).collect();
+    let items: Vec<Value> = (0..10)
+        .map(|_| json!({"method":"GET","relative_url":"me"}))
+        .collect();
     let r = client
-        .post("/", &[("access_token", &f.user_token), ("batch", &Value::Array(items).to_string())])
+        .post(
+            "/",
+            &[
+                ("access_token", &f.user_token),
+                ("batch", &Value::Array(items).to_string()),
+            ],
+        )
         .await;
     assert_eq!(r.header_json("x-app-usage")["call_count"], 10);
 }
@@ -66,27 +80,51 @@ async fn null_slots_from_rules_and_rates() {
     let (sandbox, client) = start().await;
     let f = sandbox.fixtures();
     let page = &f.pages[0];
-    sandbox
-        .control()
-        .inject(FaultRule::new(Fault::BatchNull).method("POST").path_contains("/feed"));
+    sandbox.control().inject(
+        FaultRule::new(Fault::BatchNull)
+            .method("POST")
+            .path_contains("/feed"),
+    );
     let batch = json!([
         {"method": "GET", "relative_url": "me"},
         {"method": "POST", "relative_url": format!("{}/feed", page.id), "body": format!("message=x&access_token={}", page.access_token)},
         {"method": "GET", "relative_url": "me"},
     ]);
     let r = client
-        .post("/v26.0/", &[("access_token", &f.user_token), ("batch", &batch.to_string())])
+        .post(
+            "/v26.0/",
+            &[
+                ("access_token", &f.user_token),
+                ("batch", &batch.to_string()),
+            ],
+        )
         .await;
     let slots = r.json.as_array().unwrap();
     assert_eq!(slots[0]["code"], 200);
     assert!(slots[1].is_null());
     assert_eq!(slots[2]["code"], 200);
     // Not run, so not applied: the feed is unchanged.
-    assert_eq!(sandbox.control().requests().iter().filter(|r| r.applied).count(), 0);
+    assert_eq!(
+        sandbox
+            .control()
+            .requests()
+            .iter()
+            .filter(|r| r.applied)
+            .count(),
+        0
+    );
 
-    sandbox.control().set_faults(FaultConfig::default().batch_null_rate(1.0));
+    sandbox
+        .control()
+        .set_faults(FaultConfig::default().batch_null_rate(1.0));
     let r = client
-        .post("/v26.0/", &[("access_token", &f.user_token), ("batch", &batch.to_string())])
+        .post(
+            "/v26.0/",
+            &[
+                ("access_token", &f.user_token),
+                ("batch", &batch.to_string()),
+            ],
+        )
         .await;
     assert!(r.json.as_array().unwrap().iter().all(Value::is_null));
 }
@@ -95,9 +133,17 @@ async fn null_slots_from_rules_and_rates() {
 async fn batch_validation_errors() {
     let (sandbox, client) = start().await;
     let token = sandbox.fixtures().user_token.clone();
-    let items: Vec<Value> = (0..51).map(|_| json!({"method":"GET","relative_url":"me"})).collect();
+    let items: Vec<Value> = (0..51)
+        .map(|_| json!({"method":"GET","relative_url":"me"}))
+        .collect();
     let r = client
-        .post("/v26.0/", &[("access_token", &token), ("batch", &Value::Array(items).to_string())])
+        .post(
+            "/v26.0/",
+            &[
+                ("access_token", &token),
+                ("batch", &Value::Array(items).to_string()),
+            ],
+        )
         .await;
     assert_eq!(r.status, 400);
     assert_eq!(r.error_code(), 100);
@@ -105,9 +151,16 @@ async fn batch_validation_errors() {
         r.json["error"]["message"],
         "Too many requests in batch message. Maximum batch size is 50"
     );
-    let r = client.post("/v26.0/", &[("access_token", &token), ("batch", "[{oops")]).await;
+    let r = client
+        .post("/v26.0/", &[("access_token", &token), ("batch", "[{oops")])
+        .await;
     assert_eq!(r.error_code(), 100);
-    let r = client.post("/v26.0/", &[("batch", r#"[{"method":"GET","relative_url":"me"}]"#)]).await;
+    let r = client
+        .post(
+            "/v26.0/",
+            &[("batch", r#"[{"method":"GET","relative_url":"me"}]"#)],
+        )
+        .await;
     assert_eq!(r.error_code(), 104);
 }
 
@@ -123,11 +176,20 @@ async fn batch_item_faults_drop_after_apply() {
         {"method": "POST", "relative_url": format!("{}/feed", page.id), "body": format!("message=ambiguous&access_token={}", page.access_token)},
     ]);
     let r = client
-        .post("/v26.0/", &[("access_token", &f.user_token), ("batch", &batch.to_string())])
+        .post(
+            "/v26.0/",
+            &[
+                ("access_token", &f.user_token),
+                ("batch", &batch.to_string()),
+            ],
+        )
         .await;
     assert!(r.json[0].is_null());
     let top = client
-        .get(&format!("/v26.0/{}/feed", page.id), &[("access_token", &f.user_token), ("limit", "1")])
+        .get(
+            &format!("/v26.0/{}/feed", page.id),
+            &[("access_token", &f.user_token), ("limit", "1")],
+        )
         .await;
     assert_eq!(top.json["data"][0]["message"], "ambiguous");
 }

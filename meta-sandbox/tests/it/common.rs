@@ -4,46 +4,52 @@ use meta_sandbox::{Sandbox, SandboxConfig};
 use reqwest::header::HeaderMap;
 use serde_json::Value;
 
-pub struct Resp {
-    pub status: u16,
-    pub headers: HeaderMap,
-    pub json: Value,
+pub(crate) struct Resp {
+    pub(crate) status: u16,
+    pub(crate) headers: HeaderMap,
+    pub(crate) json: Value,
 }
 
 impl Resp {
-    pub fn header(&self, name: &str) -> Option<String> {
+    pub(crate) fn header(&self, name: &str) -> Option<String> {
         self.headers
             .get(name)
             .map(|v| v.to_str().unwrap().to_owned())
     }
 
-    pub fn header_json(&self, name: &str) -> Value {
-        serde_json::from_str(&self.header(name).unwrap_or_else(|| panic!("no {name} header")))
-            .unwrap()
+    pub(crate) fn header_json(&self, name: &str) -> Value {
+        serde_json::from_str(
+            &self
+                .header(name)
+                .unwrap_or_else(|| panic!("no {name} header")),
+        )
+        .unwrap()
     }
 
-    pub fn error_code(&self) -> i64 {
-        self.json["error"]["code"].as_i64().unwrap_or_else(|| panic!("not an error: {}", self.json))
+    pub(crate) fn error_code(&self) -> i64 {
+        self.json["error"]["code"]
+            .as_i64()
+            .unwrap_or_else(|| panic!("not an error: {}", self.json))
     }
 
-    pub fn subcode(&self) -> Option<i64> {
+    pub(crate) fn subcode(&self) -> Option<i64> {
         self.json["error"]["error_subcode"].as_i64()
     }
 }
 
-pub fn http() -> reqwest::Client {
+pub(crate) fn http() -> reqwest::Client {
     // reqwest is built with rustls-no-provider: a provider must exist even for http://.
     let _ = rustls::crypto::ring::default_provider().install_default();
     reqwest::Client::builder().build().unwrap()
 }
 
-pub struct Client {
-    pub http: reqwest::Client,
-    pub base: String,
+pub(crate) struct Client {
+    pub(crate) http: reqwest::Client,
+    pub(crate) base: String,
 }
 
 impl Client {
-    pub fn new(sandbox: &Sandbox) -> Self {
+    pub(crate) fn new(sandbox: &Sandbox) -> Self {
         Self {
             http: http(),
             base: sandbox.base_url().to_owned(),
@@ -63,7 +69,7 @@ impl Client {
     }
 
     /// GET `path` (which may carry a query) with extra query pairs.
-    pub async fn get(&self, path: &str, query: &[(&str, &str)]) -> Resp {
+    pub(crate) async fn get(&self, path: &str, query: &[(&str, &str)]) -> Resp {
         let resp = self
             .http
             .get(format!("{}{path}", self.base))
@@ -75,11 +81,11 @@ impl Client {
     }
 
     /// GET an absolute URL (a `paging.next` link).
-    pub async fn get_url(&self, url: &str) -> Resp {
+    pub(crate) async fn get_url(&self, url: &str) -> Resp {
         Self::finish(self.http.get(url).send().await.unwrap()).await
     }
 
-    pub async fn post(&self, path: &str, form: &[(&str, &str)]) -> Resp {
+    pub(crate) async fn post(&self, path: &str, form: &[(&str, &str)]) -> Resp {
         let resp = self
             .http
             .post(format!("{}{path}", self.base))
@@ -90,7 +96,11 @@ impl Client {
         Self::finish(resp).await
     }
 
-    pub async fn try_post(&self, path: &str, form: &[(&str, &str)]) -> reqwest::Result<reqwest::Response> {
+    pub(crate) async fn try_post(
+        &self,
+        path: &str,
+        form: &[(&str, &str)],
+    ) -> reqwest::Result<reqwest::Response> {
         self.http
             .post(format!("{}{path}", self.base))
             .form(form)
@@ -98,7 +108,7 @@ impl Client {
             .await
     }
 
-    pub async fn delete(&self, path: &str, query: &[(&str, &str)]) -> Resp {
+    pub(crate) async fn delete(&self, path: &str, query: &[(&str, &str)]) -> Resp {
         let resp = self
             .http
             .delete(format!("{}{path}", self.base))
@@ -110,11 +120,11 @@ impl Client {
     }
 }
 
-pub async fn start() -> (Sandbox, Client) {
+pub(crate) async fn start() -> (Sandbox, Client) {
     start_with(SandboxConfig::default()).await
 }
 
-pub async fn start_with(config: SandboxConfig) -> (Sandbox, Client) {
+pub(crate) async fn start_with(config: SandboxConfig) -> (Sandbox, Client) {
     let sandbox = Sandbox::start_with(config).await.unwrap();
     let client = Client::new(&sandbox);
     (sandbox, client)

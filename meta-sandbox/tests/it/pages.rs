@@ -9,7 +9,9 @@ use crate::common::{start, start_with};
 async fn me_accounts_lists_pages_with_tokens() {
     let (sandbox, client) = start().await;
     let f = sandbox.fixtures();
-    let r = client.get("/v26.0/me/accounts", &[("access_token", &f.user_token)]).await;
+    let r = client
+        .get("/v26.0/me/accounts", &[("access_token", &f.user_token)])
+        .await;
     assert_eq!(r.status, 200);
     let data = r.json["data"].as_array().unwrap();
     assert_eq!(data.len(), 3);
@@ -19,7 +21,13 @@ async fn me_accounts_lists_pages_with_tokens() {
         assert_eq!(item["access_token"], page.access_token.as_str());
         assert!(item["category"].is_string());
         assert!(item["category_list"][0]["id"].is_string());
-        assert!(item["tasks"].as_array().unwrap().iter().any(|t| t == "CREATE_CONTENT"));
+        assert!(
+            item["tasks"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|t| t == "CREATE_CONTENT")
+        );
     }
     assert!(r.json["paging"]["cursors"]["before"].is_string());
     assert!(r.json["paging"]["cursors"]["after"].is_string());
@@ -27,7 +35,10 @@ async fn me_accounts_lists_pages_with_tokens() {
 
     // Paginated with limit=2.
     let p1 = client
-        .get("/v26.0/me/accounts", &[("access_token", &f.user_token), ("limit", "2")])
+        .get(
+            "/v26.0/me/accounts",
+            &[("access_token", &f.user_token), ("limit", "2")],
+        )
         .await;
     assert_eq!(p1.json["data"].as_array().unwrap().len(), 2);
     let next = p1.json["paging"]["next"].as_str().unwrap();
@@ -37,7 +48,10 @@ async fn me_accounts_lists_pages_with_tokens() {
 
     // A Page token has no accounts edge.
     let bad = client
-        .get("/v26.0/me/accounts", &[("access_token", &f.pages[0].access_token)])
+        .get(
+            "/v26.0/me/accounts",
+            &[("access_token", &f.pages[0].access_token)],
+        )
         .await;
     assert_eq!(bad.error_code(), 100);
 }
@@ -47,20 +61,42 @@ async fn page_node_fields() {
     let (sandbox, client) = start().await;
     let f = sandbox.fixtures();
     let page = &f.pages[1];
-    let r = client.get(&format!("/v26.0/{}", page.id), &[("access_token", &f.user_token)]).await;
-    assert_eq!(r.json, serde_json::json!({"name": page.name, "id": page.id}));
     let r = client
         .get(
             &format!("/v26.0/{}", page.id),
-            &[("access_token", &f.user_token), ("fields", "access_token,instagram_business_account")],
+            &[("access_token", &f.user_token)],
+        )
+        .await;
+    assert_eq!(
+        r.json,
+        serde_json::json!({"name": page.name, "id": page.id})
+    );
+    let r = client
+        .get(
+            &format!("/v26.0/{}", page.id),
+            &[
+                ("access_token", &f.user_token),
+                ("fields", "access_token,instagram_business_account"),
+            ],
         )
         .await;
     assert_eq!(r.json["access_token"], page.access_token.as_str());
-    assert_eq!(r.json["instagram_business_account"]["id"], page.ig_user_id.as_str());
-    let ig = client.get(&format!("/v26.0/{}", page.ig_user_id), &[("access_token", &f.user_token)]).await;
+    assert_eq!(
+        r.json["instagram_business_account"]["id"],
+        page.ig_user_id.as_str()
+    );
+    let ig = client
+        .get(
+            &format!("/v26.0/{}", page.ig_user_id),
+            &[("access_token", &f.user_token)],
+        )
+        .await;
     assert_eq!(ig.json["id"], page.ig_user_id.as_str());
     let bad = client
-        .get(&format!("/v26.0/{}", page.id), &[("access_token", &f.user_token), ("fields", "colour")])
+        .get(
+            &format!("/v26.0/{}", page.id),
+            &[("access_token", &f.user_token), ("fields", "colour")],
+        )
         .await;
     assert_eq!(
         bad.json["error"]["message"],
@@ -76,7 +112,10 @@ async fn feed_walk_covers_every_post_once() {
     let mut seen = HashSet::new();
     let mut ordered = Vec::new();
     let mut resp = client
-        .get(&format!("/v26.0/{}/feed", page.id), &[("access_token", &page.access_token)])
+        .get(
+            &format!("/v26.0/{}/feed", page.id),
+            &[("access_token", &page.access_token)],
+        )
         .await;
     let mut pages = 0;
     loop {
@@ -113,12 +152,23 @@ async fn limit_is_clamped_and_previous_links_work() {
     let f = sandbox.fixtures();
     let page = &f.pages[0];
     let path = format!("/v26.0/{}/posts", page.id);
-    let big = client.get(&path, &[("access_token", &f.user_token), ("limit", "1000")]).await;
+    let big = client
+        .get(&path, &[("access_token", &f.user_token), ("limit", "1000")])
+        .await;
     assert_eq!(big.json["data"].as_array().unwrap().len(), 100);
-    let next = client.get_url(big.json["paging"]["next"].as_str().unwrap()).await;
-    let prev = client.get_url(next.json["paging"]["previous"].as_str().unwrap()).await;
+    let next = client
+        .get_url(big.json["paging"]["next"].as_str().unwrap())
+        .await;
+    let prev = client
+        .get_url(next.json["paging"]["previous"].as_str().unwrap())
+        .await;
     assert_eq!(prev.json["data"], big.json["data"]);
-    let bad = client.get(&path, &[("access_token", &f.user_token), ("after", "bm9wZQ")]).await;
+    let bad = client
+        .get(
+            &path,
+            &[("access_token", &f.user_token), ("after", "bm9wZQ")],
+        )
+        .await;
     assert_eq!(bad.error_code(), 100);
 }
 
@@ -127,13 +177,25 @@ async fn loop_page_repeats_its_cursor() {
     let (sandbox, client) = start().await;
     let f = sandbox.fixtures();
     let path = format!("/v26.0/{}/feed", f.loop_page_id);
-    let p1 = client.get(&path, &[("access_token", &f.user_token), ("limit", "10")]).await;
-    let p2 = client.get_url(p1.json["paging"]["next"].as_str().unwrap()).await;
-    let a2 = p2.json["paging"]["cursors"]["after"].as_str().unwrap().to_owned();
-    assert_ne!(p1.json["paging"]["cursors"]["after"], p2.json["paging"]["cursors"]["after"]);
+    let p1 = client
+        .get(&path, &[("access_token", &f.user_token), ("limit", "10")])
+        .await;
+    let p2 = client
+        .get_url(p1.json["paging"]["next"].as_str().unwrap())
+        .await;
+    let a2 = p2.json["paging"]["cursors"]["after"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_ne!(
+        p1.json["paging"]["cursors"]["after"],
+        p2.json["paging"]["cursors"]["after"]
+    );
     let mut current = p2;
     for _ in 0..5 {
-        let next = current.json["paging"]["next"].as_str().expect("loop page always has next");
+        let next = current.json["paging"]["next"]
+            .as_str()
+            .expect("loop page always has next");
         current = client.get_url(next).await;
         assert_eq!(current.json["paging"]["cursors"]["after"], a2.as_str());
     }
@@ -146,14 +208,24 @@ async fn publish_read_and_delete_a_post() {
     let page = &f.pages[0];
     let feed = format!("/v26.0/{}/feed", page.id);
 
-    let denied = client.post(&feed, &[("access_token", &f.user_token), ("message", "hi")]).await;
+    let denied = client
+        .post(&feed, &[("access_token", &f.user_token), ("message", "hi")])
+        .await;
     assert_eq!(denied.status, 403);
     assert_eq!(denied.error_code(), 200);
     let other_page = client
-        .post(&feed, &[("access_token", &f.pages[1].access_token), ("message", "hi")])
+        .post(
+            &feed,
+            &[
+                ("access_token", &f.pages[1].access_token),
+                ("message", "hi"),
+            ],
+        )
         .await;
     assert_eq!(other_page.error_code(), 200);
-    let empty = client.post(&feed, &[("access_token", &page.access_token)]).await;
+    let empty = client
+        .post(&feed, &[("access_token", &page.access_token)])
+        .await;
     assert_eq!(empty.error_code(), 100);
 
     let created = client
@@ -170,12 +242,23 @@ async fn publish_read_and_delete_a_post() {
     let id = created.json["id"].as_str().unwrap().to_owned();
     assert!(id.starts_with(&format!("{}_", page.id)));
 
-    let top = client.get(&feed, &[("access_token", &page.access_token), ("limit", "1")]).await;
+    let top = client
+        .get(
+            &feed,
+            &[("access_token", &page.access_token), ("limit", "1")],
+        )
+        .await;
     assert_eq!(top.json["data"][0]["id"], id.as_str());
     assert_eq!(top.json["data"][0]["message"], "Hello from the sandbox");
 
     let read = client
-        .get(&format!("/v26.0/{id}"), &[("access_token", &page.access_token), ("fields", "id,link,is_published")])
+        .get(
+            &format!("/v26.0/{id}"),
+            &[
+                ("access_token", &page.access_token),
+                ("fields", "id,link,is_published"),
+            ],
+        )
         .await;
     assert_eq!(read.json["link"], "https://example.com/x");
     assert_eq!(read.json["is_published"], true);
@@ -184,24 +267,42 @@ async fn publish_read_and_delete_a_post() {
     let via_query = client
         .http
         .post(format!("{}{feed}", client.base))
-        .query(&[("access_token", page.access_token.as_str()), ("message", "q")])
+        .query(&[
+            ("access_token", page.access_token.as_str()),
+            ("message", "q"),
+        ])
         .send()
         .await
         .unwrap();
     assert_eq!(via_query.status(), 200);
 
-    let denied = client.delete(&format!("/v26.0/{id}"), &[("access_token", &f.user_token)]).await;
+    let denied = client
+        .delete(&format!("/v26.0/{id}"), &[("access_token", &f.user_token)])
+        .await;
     assert_eq!(denied.error_code(), 200);
-    let deleted = client.delete(&format!("/v26.0/{id}"), &[("access_token", &page.access_token)]).await;
+    let deleted = client
+        .delete(
+            &format!("/v26.0/{id}"),
+            &[("access_token", &page.access_token)],
+        )
+        .await;
     assert_eq!(deleted.json, serde_json::json!({"success": true}));
-    let gone = client.get(&format!("/v26.0/{id}"), &[("access_token", &page.access_token)]).await;
+    let gone = client
+        .get(
+            &format!("/v26.0/{id}"),
+            &[("access_token", &page.access_token)],
+        )
+        .await;
     assert_eq!(gone.error_code(), 100);
     assert_eq!(gone.subcode(), Some(33));
 
     let log = sandbox.control();
     assert_eq!(log.count("POST", "/feed"), 5);
     assert_eq!(
-        log.requests().iter().filter(|r| r.method == "POST" && r.applied).count(),
+        log.requests()
+            .iter()
+            .filter(|r| r.method == "POST" && r.applied)
+            .count(),
         2
     );
     assert_eq!(log.count("DELETE", &id), 2);
@@ -218,13 +319,25 @@ async fn scheduled_posts_publish_on_the_sandbox_clock() {
     let r = client
         .post(
             &feed,
-            &[("access_token", &page.access_token), ("message", "later"), ("published", "false"), ("scheduled_publish_time", &too_soon)],
+            &[
+                ("access_token", &page.access_token),
+                ("message", "later"),
+                ("published", "false"),
+                ("scheduled_publish_time", &too_soon),
+            ],
         )
         .await;
     assert_eq!(r.error_code(), 100);
     let published_too = (now + 3600).to_string();
     let r = client
-        .post(&feed, &[("access_token", &page.access_token), ("message", "x"), ("scheduled_publish_time", &published_too)])
+        .post(
+            &feed,
+            &[
+                ("access_token", &page.access_token),
+                ("message", "x"),
+                ("scheduled_publish_time", &published_too),
+            ],
+        )
         .await;
     assert_eq!(r.error_code(), 100);
 
@@ -232,20 +345,32 @@ async fn scheduled_posts_publish_on_the_sandbox_clock() {
     let r = client
         .post(
             &feed,
-            &[("access_token", &page.access_token), ("message", "later"), ("published", "false"), ("scheduled_publish_time", &at)],
+            &[
+                ("access_token", &page.access_token),
+                ("message", "later"),
+                ("published", "false"),
+                ("scheduled_publish_time", &at),
+            ],
         )
         .await;
     assert_eq!(r.status, 200, "{}", r.json);
     let id = r.json["id"].as_str().unwrap().to_owned();
-    let visible = client.get(&feed, &[("access_token", &page.access_token)]).await;
+    let visible = client
+        .get(&feed, &[("access_token", &page.access_token)])
+        .await;
     assert_eq!(visible.json["data"].as_array().unwrap().len(), 5);
     let scheduled = client
-        .get(&format!("/v26.0/{}/scheduled_posts", page.id), &[("access_token", &page.access_token)])
+        .get(
+            &format!("/v26.0/{}/scheduled_posts", page.id),
+            &[("access_token", &page.access_token)],
+        )
         .await;
     assert_eq!(scheduled.json["data"][0]["id"], id.as_str());
 
     sandbox.control().advance_clock(Duration::from_secs(3601));
-    let visible = client.get(&feed, &[("access_token", &page.access_token)]).await;
+    let visible = client
+        .get(&feed, &[("access_token", &page.access_token)])
+        .await;
     assert_eq!(visible.json["data"].as_array().unwrap().len(), 6);
     assert_eq!(visible.json["data"][0]["id"], id.as_str());
 }
@@ -255,7 +380,12 @@ async fn ad_account_and_campaigns() {
     let (sandbox, client) = start().await;
     let f = sandbox.fixtures();
     let acct = &f.ad_accounts[0];
-    let r = client.get(&format!("/v26.0/{}", acct.id), &[("access_token", &f.user_token)]).await;
+    let r = client
+        .get(
+            &format!("/v26.0/{}", acct.id),
+            &[("access_token", &f.user_token)],
+        )
+        .await;
     assert_eq!(r.status, 200);
     assert_eq!(r.json["id"], acct.id.as_str());
     assert_eq!(r.json["account_id"], acct.account_id.as_str());
@@ -270,7 +400,9 @@ async fn ad_account_and_campaigns() {
 
     let path = format!("/v26.0/{}/campaigns", acct.id);
     let mut ids = HashSet::new();
-    let mut resp = client.get(&path, &[("access_token", &f.user_token), ("limit", "7")]).await;
+    let mut resp = client
+        .get(&path, &[("access_token", &f.user_token), ("limit", "7")])
+        .await;
     loop {
         for c in resp.json["data"].as_array().unwrap() {
             assert!(c["objective"].as_str().unwrap().starts_with("OUTCOME_"));
@@ -284,8 +416,12 @@ async fn ad_account_and_campaigns() {
     }
     assert_eq!(ids.len(), 30);
 
-    let denied = client.get(&path, &[("access_token", &f.pages[0].access_token)]).await;
+    let denied = client
+        .get(&path, &[("access_token", &f.pages[0].access_token)])
+        .await;
     assert_eq!(denied.error_code(), 200);
-    let unknown = client.get("/v26.0/act_1", &[("access_token", &f.user_token)]).await;
+    let unknown = client
+        .get("/v26.0/act_1", &[("access_token", &f.user_token)])
+        .await;
     assert_eq!(unknown.subcode(), Some(33));
 }
