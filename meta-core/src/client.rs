@@ -643,3 +643,160 @@ pub(crate) fn status_error(status: StatusCode, body: &[u8], usage: Usage) -> Err
             .unwrap_or_else(|| ApiError::from_status(status, body, usage)),
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::auth::appsecret_proof_timed;
+    use crate::clock::ManualClock;
+    use crate::request::FilePart;
+    use crate::transport::MockTransport;
+    use serde_json::json;
+
+    fn client(mock: Arc<MockTransport>) -> Client {
+        Client::builder()
+            .base_url("https://graph.example.test")
+            .access_token("EAABtoken")
+            .app_secret("appsecret")
+            .user_agent("meta-rs-test")
+            .clock(Arc::new(ManualClock::new(1_700_000_000)))
+            .retry(RetryConfig::disabled())
+            .transport_arc(mock)
+            .build()
+            .unwrap()
+    }
+
+    fn query_of(req: &http::Request<Bytes>) -> Params {
+        Params::from_query(req.uri().query().unwrap_or_default())
+    }
+
+    #[tokio::test]
+    async fn get_puts_auth_and_params_in_the_query() {
+        let mock = Arc::new(MockTransport::new());
+        mock.push_json(
+            200,
+            json!({"id": "1"}),
+            &[("facebook-api-version", "v26.0")],
+        );
+        let c = client(mock.clone());
+        let v: serde_json::Value = c.get("/v25.0/me", [("fields", "id,name")]).await.unwrap();
+        assert_eq!(v["id"], "1");
+        let reqs = mock.requests();
+        let r = &reqs[0];
+        assert_eq!(r.method(), Method::GET);
+        // A version in the path is replaced by the pinned one.
+        assert_eq!(r.uri().path(), "/v26.0/me");
+        let q = query_of(r);
+        assert_eq!(q.get("fields"), Some(&json!("id,name")));
+        assert_eq!(q.get("access_token"), Some(&json!("EAABtoken")));
+        assert_eq!(q.get("appsecret_time"), Some(&json!("1700000000")));
+        let want = appsecret_proof_timed(
+            &SecretString::from("appsecret"),
+            &SecretString::from("EAABtoken"),
+            1_700_000_000,
+        );
+        assert_eq!(q.get("appsecret_proof"), Some(&json!(want)));
+        assert_eq!(r.headers()[USER_AGENT], "meta-rs-test");
+        assert!(r.body().is_empty());
+    }
+
+    #[tokio::test]
+    async fn post_is_form_encoded_with_json_for_nested_values() {
+        let mock = Arc::new(MockTransport::new());
+        mock.push_json(200, json!({"id": "1_2"}), &[]);
+        let c = client(mock.clone());
+        let _: serde_json::Value = c
+            .post(
+                "123/feed",
+                Params::new()
+                    .set("message", "hola")
+                    .set("attached_media", json!([{"media_fbid": "9"}]))
+                    .set("published", false),
+            )
+            .await
+            .unwrap();
+        let r = &mock.requests()[0];
+        assert_eq!(r.method(), Method::POST);
+        assert_eq!(
+            r.uri().query(),
+            None,
+            "the token travels in the body, not the URL"
+        );
+        assert_eq!(
+            r.headers()[CONTENT_TYPE],
+            "application/x-www-form-urlencoded"
+        );
+        let body = Params::from_query(std::str::from_utf8(r.body()).unwrap());
+        assert_eq!(
+            body.get("attached_media"),
+            Some(&json!(r#"[{"media_fbid":"9"}]"#))
+        );
+        assert_eq!(body.get("published"), Some(&json!("false")));
+        assert_eq!(body.get("access_token"), Some(&json!("EAABtoken")));
+    }
+
+    #[tokio::test]
+    async fn uploads_are_multipart() {
+        let mock = Arc::new(MockTransport::new());
+        mock.push_json(200, json!({"id": "7"}), &[]);
+        let c = client(mock.clone());
+        let req = GraphRequest::post("123/photos")
+            .param("caption", "hi")
+            .file(FilePart {
+                field: "source".into(),
+                file_name: "p.jpg".into(),
+                content_type: "image/jpeg".into(),
+                data: Bytes::from_static(b"\xff\xd8\xff"),
+            });
+        c.execute_raw(req).await.unwrap();
+        let r = &mock.requests()[0];
+        let ct = r.headers()[CONTENT_TYPE].to_str().unwrap();
+        assert!(ct.starts_with("multipart/form-data; boundary="));
+        let body = String::from_utf8_lossy(r.body());
+        assert!(body.contains("name=\"access_token\"\r\n\r\nEAABtoken\r\n"));
+        assert!(body.contains("filename=\"p.jpg\""));
+    }
+
+    #[tokio::test]
+    async fn errors_carry_usage_and_are_classified() {
+        let mock = Arc::new(MockTransport::new());
+        mock.push_json(
+            400,
+            json!({"error": {"message": "(#80004) There have been too many calls to this ad-account.", "type": "OAuthException",
+                   "code": 80004, "error_subcode": 2_446_079, "fbtrace_id": "Abc"}}),
+            &[("x-business-use-case-usage", r#"{"123":[{"type":"ads_management","call_count":100,"total_cputime":20,"total_time":20,"estimated_time_to_regain_access":20}]}"#)],
+        );
+        let c = client(mock.clone());
+        let err = c
+            .get::<serde_json::Value>("act_123/campaigns", ())
+            .await
+            .unwrap_err();
+        assert_eq!(err.kind(), crate::ErrorKind::Throttled);
+        assert_eq!(err.retry_after(), Some(Duration::from_secs(20 * 60)));
+        // The governor saw the throttle and blocked the ad account's scope.
+        let blocked = c
+            .governor()
+            .snapshot()
+            .into_iter()
+            .any(|s| s.scope.contains("123") && s.blocked_for.is_some());
+        assert!(blocked);
+    }
+
+    #[tokio::test]
+    async fn a_missing_token_is_sent_without_one_and_debug_redacts() {
+        let mock = Arc::new(MockTransport::new());
+        mock.push_json(
+            200,
+            json!({"access_token": "x", "token_type": "bearer"}),
+            &[],
+        );
+        let c = Client::builder()
+            .base_url("https://graph.example.test")
+            .transport_arc(mock.clone())
+            .build()
+            .unwrap();
+        let _: serde_json::Value = c.get("oauth/access_token", [("code", "c")]).await.unwrap();
+        assert_eq!(query_of(&mock.requests()[0]).get("access_token"), None);
+        assert!(!format!("{:?}", client(mock)).contains("EAABtoken"));
+    }
+}

@@ -47,7 +47,6 @@
 //! |---|---|---|
 //! | `reqwest` | yes | [`transport::ReqwestTransport`]: reqwest + rustls on ring, no global crypto provider |
 //! | `test-util` | no | [`transport::MockTransport`] for scripted unit tests |
-//! | `unredacted-logging` | no | reserved for local debugging; secrets stay redacted otherwise |
 //!
 //! # Layout
 //!

@@ -8,7 +8,7 @@
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
-#[cfg(feature = "test-util")]
+#[cfg(any(test, feature = "test-util"))]
 use std::sync::Mutex;
 
 use bytes::Bytes;
@@ -129,14 +129,14 @@ mod reqwest_impl {
 }
 
 /// A transport answering from a script, for unit tests without a server.
-#[cfg(feature = "test-util")]
+#[cfg(any(test, feature = "test-util"))]
 #[derive(Debug, Default)]
 pub struct MockTransport {
     responses: Mutex<std::collections::VecDeque<Result<http::Response<Bytes>, Error>>>,
     requests: Mutex<Vec<http::Request<Bytes>>>,
 }
 
-#[cfg(feature = "test-util")]
+#[cfg(any(test, feature = "test-util"))]
 impl MockTransport {
     /// An empty script.
     #[must_use]
@@ -171,7 +171,7 @@ impl MockTransport {
     }
 }
 
-#[cfg(feature = "test-util")]
+#[cfg(any(test, feature = "test-util"))]
 impl Transport for MockTransport {
     fn send(&self, request: http::Request<Bytes>) -> SendFuture<'_> {
         if let Ok(mut r) = self.requests.lock() {

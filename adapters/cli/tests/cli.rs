@@ -147,3 +147,58 @@ fn demo_runs_end_to_end() {
     assert!(stdout.contains("0 duplicates"), "{stdout}");
     assert!(stdout.contains("applied it 1 time"), "{stdout}");
 }
+
+#[test]
+fn sandbox_prints_its_credentials_first_and_serves() {
+    use std::io::{BufRead, BufReader};
+    let mut child = Command::new(env!("CARGO_BIN_EXE_meta"))
+        .args(["sandbox", "--port", "0", "--seed", "7"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let info: serde_json::Value = serde_json::from_str(&line).unwrap();
+    for key in [
+        "base_url",
+        "app_id",
+        "app_secret",
+        "user_token",
+        "pages",
+        "ad_accounts",
+    ] {
+        assert!(!info[key].is_null(), "missing {key} in {line}");
+    }
+    let page = &info["pages"][0];
+    for key in ["id", "name", "access_token", "ig_user_id"] {
+        assert!(page[key].is_string(), "missing pages[0].{key}");
+    }
+    // It really serves: `meta graph get` against it with the printed Page token.
+    let base = info["base_url"].as_str().unwrap();
+    let token = page["access_token"].as_str().unwrap();
+    let out = meta(
+        &[
+            "graph",
+            "get",
+            "me",
+            "--fields",
+            "id,name",
+            "--base-url",
+            base,
+        ],
+        b"",
+        &[("META_ACCESS_TOKEN", token)],
+    );
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let me: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(me["id"], page["id"]);
+}
