@@ -675,7 +675,7 @@ mod tests {
         let mock = Arc::new(MockTransport::new());
         mock.push_json(
             200,
-            json!({"id": "1"}),
+            &json!({"id": "1"}),
             &[("facebook-api-version", "v26.0")],
         );
         let c = client(mock.clone());
@@ -703,7 +703,7 @@ mod tests {
     #[tokio::test]
     async fn post_is_form_encoded_with_json_for_nested_values() {
         let mock = Arc::new(MockTransport::new());
-        mock.push_json(200, json!({"id": "1_2"}), &[]);
+        mock.push_json(200, &json!({"id": "1_2"}), &[]);
         let c = client(mock.clone());
         let _: serde_json::Value = c
             .post(
@@ -738,7 +738,7 @@ mod tests {
     #[tokio::test]
     async fn uploads_are_multipart() {
         let mock = Arc::new(MockTransport::new());
-        mock.push_json(200, json!({"id": "7"}), &[]);
+        mock.push_json(200, &json!({"id": "7"}), &[]);
         let c = client(mock.clone());
         let req = GraphRequest::post("123/photos")
             .param("caption", "hi")
@@ -762,7 +762,7 @@ mod tests {
         let mock = Arc::new(MockTransport::new());
         mock.push_json(
             400,
-            json!({"error": {"message": "(#80004) There have been too many calls to this ad-account.", "type": "OAuthException",
+            &json!({"error": {"message": "(#80004) There have been too many calls to this ad-account.", "type": "OAuthException",
                    "code": 80004, "error_subcode": 2_446_079, "fbtrace_id": "Abc"}}),
             &[("x-business-use-case-usage", r#"{"123":[{"type":"ads_management","call_count":100,"total_cputime":20,"total_time":20,"estimated_time_to_regain_access":20}]}"#)],
         );
@@ -787,7 +787,7 @@ mod tests {
         let mock = Arc::new(MockTransport::new());
         mock.push_json(
             200,
-            json!({"access_token": "x", "token_type": "bearer"}),
+            &json!({"access_token": "x", "token_type": "bearer"}),
             &[],
         );
         let c = Client::builder()

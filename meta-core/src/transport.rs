@@ -144,7 +144,7 @@ impl MockTransport {
         MockTransport::default()
     }
     /// Queues a JSON response with `status` and extra headers.
-    pub fn push_json(&self, status: u16, body: serde_json::Value, headers: &[(&str, &str)]) {
+    pub fn push_json(&self, status: u16, body: &serde_json::Value, headers: &[(&str, &str)]) {
         let mut resp = http::Response::new(Bytes::from(body.to_string()));
         *resp.status_mut() =
             http::StatusCode::from_u16(status).unwrap_or(http::StatusCode::INTERNAL_SERVER_ERROR);
