@@ -47,6 +47,7 @@ pub struct Client {
     inner: Arc<Inner>,
 }
 
+#[derive(Clone)]
 struct Inner {
     base_url: Url,
     version: ApiVersion,
@@ -348,25 +349,31 @@ impl Client {
     /// but with another token: the multi-tenant pattern, one client per Page.
     #[must_use]
     pub fn with_access_token(&self, token: SecretString) -> Client {
-        let i = &self.inner;
+        let mut inner = (*self.inner).clone();
+        inner.access_token = Some(token);
         Client {
-            inner: Arc::new(Inner {
-                base_url: i.base_url.clone(),
-                version: i.version,
-                access_token: Some(token),
-                app_secret: i.app_secret.clone(),
-                app_id: i.app_id.clone(),
-                proof_mode: i.proof_mode,
-                timeout: i.timeout,
-                user_agent: i.user_agent.clone(),
-                retry: i.retry.clone(),
-                budget: i.budget.clone(),
-                governor: i.governor.clone(),
-                transport: i.transport.clone(),
-                clock: i.clock.clone(),
-                jitter: i.jitter.clone(),
-            }),
+            inner: Arc::new(inner),
         }
+    }
+
+    /// A client identical to this one but talking to another host (Instagram
+    /// Login's `graph.instagram.com`, the `rupload.facebook.com` upload host).
+    ///
+    /// # Errors
+    /// [`Error::Config`] when `base_url` is not an `http(s)://host` URL.
+    pub fn with_base_url(&self, base_url: &str) -> Result<Client> {
+        let url = Url::parse(base_url.trim_end_matches('/'))
+            .map_err(|e| ConfigError::new(format!("invalid base URL `{base_url}`: {e}")))?;
+        if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
+            return Err(
+                ConfigError::new(format!("base URL `{base_url}` must be http(s)://host")).into(),
+            );
+        }
+        let mut inner = (*self.inner).clone();
+        inner.base_url = url;
+        Ok(Client {
+            inner: Arc::new(inner),
+        })
     }
 
     /// The Graph version requests use by default.
@@ -589,7 +596,10 @@ impl Client {
             let mut segs = url
                 .path_segments_mut()
                 .map_err(|()| ConfigError::new("base URL cannot be a base"))?;
-            segs.pop_if_empty().push(&version.to_string());
+            segs.pop_if_empty();
+            if !request.options.unversioned {
+                segs.push(&version.to_string());
+            }
             for s in path.split('/').filter(|s| !s.is_empty()) {
                 segs.push(s);
             }
@@ -600,10 +610,18 @@ impl Client {
             .access_token
             .as_ref()
             .or(i.access_token.as_ref());
-        if params.get("access_token").is_none()
-            && let Some(t) = token
-        {
-            params.insert("access_token", t.expose_secret());
+        let mut builder = http::Request::builder()
+            .header(USER_AGENT, i.user_agent.clone())
+            .header(ACCEPT, "application/json");
+        if let Some(t) = token {
+            if request.options.token_in_header {
+                let mut v = HeaderValue::from_str(&format!("OAuth {}", t.expose_secret()))
+                    .map_err(|_| ConfigError::new("access token is not a valid header value"))?;
+                v.set_sensitive(true);
+                builder = builder.header(http::header::AUTHORIZATION, v);
+            } else if params.get("access_token").is_none() {
+                params.insert("access_token", t.expose_secret());
+            }
         }
         if let (Some(secret), Some(t)) = (&i.app_secret, token)
             && params.get("appsecret_proof").is_none()
@@ -612,10 +630,19 @@ impl Client {
                 params.insert(k, v);
             }
         }
-        let mut builder = http::Request::builder()
-            .header(USER_AGENT, i.user_agent.clone())
-            .header(ACCEPT, "application/json");
-        let body = if request.method == Method::GET || request.method == Method::DELETE {
+        for (k, v) in &request.options.headers {
+            let name = http::header::HeaderName::from_bytes(k.as_bytes())
+                .map_err(|_| ConfigError::new(format!("invalid header name `{k}`")))?;
+            let value = HeaderValue::from_str(v)
+                .map_err(|_| ConfigError::new(format!("invalid value for header `{k}`")))?;
+            builder = builder.header(name, value);
+        }
+        let body = if let Some((raw, content_type)) = &request.options.raw_body {
+            let q = params.to_form();
+            url.set_query((!q.is_empty()).then_some(q.as_str()));
+            builder = builder.header(CONTENT_TYPE, content_type.as_str());
+            raw.clone()
+        } else if request.method == Method::GET || request.method == Method::DELETE {
             let q = params.to_form();
             url.set_query((!q.is_empty()).then_some(q.as_str()));
             Bytes::new()
@@ -755,6 +782,33 @@ mod tests {
         let body = String::from_utf8_lossy(r.body());
         assert!(body.contains("name=\"access_token\"\r\n\r\nEAABtoken\r\n"));
         assert!(body.contains("filename=\"p.jpg\""));
+    }
+
+    #[tokio::test]
+    async fn raw_uploads_use_headers_and_skip_the_version() {
+        let mock = Arc::new(MockTransport::new());
+        mock.push_json(200, &json!({"success": true}), &[]);
+        let c = client(mock.clone());
+        let req = GraphRequest::post("ig-api-upload/v26.0/17890")
+            .unversioned()
+            .token_in_header()
+            .header("offset", "0")
+            .header("file_size", "3")
+            .raw_body(Bytes::from_static(b"abc"), "application/octet-stream");
+        c.execute_raw(req).await.unwrap();
+        let r = &mock.requests()[0];
+        assert_eq!(r.uri().path(), "/ig-api-upload/v26.0/17890");
+        assert_eq!(r.headers()[http::header::AUTHORIZATION], "OAuth EAABtoken");
+        assert!(r.headers()[http::header::AUTHORIZATION].is_sensitive());
+        assert_eq!(r.headers()["offset"], "0");
+        assert_eq!(r.headers()[CONTENT_TYPE], "application/octet-stream");
+        assert_eq!(r.body().as_ref(), b"abc");
+        assert!(query_of(r).get("access_token").is_none());
+        let bad = GraphRequest::get("me").header("bad header", "x");
+        assert_eq!(
+            c.execute_raw(bad).await.unwrap_err().kind(),
+            crate::ErrorKind::Config
+        );
     }
 
     #[tokio::test]

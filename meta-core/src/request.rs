@@ -243,6 +243,16 @@ pub struct RequestOptions {
     /// The object id whose rate-limit scope this call counts against; derived from
     /// the path when absent (`act_1/campaigns` → `1`, `123_456` → `123`).
     pub rate_object: Option<String>,
+    /// Skip the `/vNN.N/` path prefix (Instagram Login's `graph.instagram.com/access_token`,
+    /// upload hosts that carry the version elsewhere in the path).
+    pub unversioned: bool,
+    /// Send the token as `Authorization: OAuth <token>` instead of an `access_token`
+    /// parameter (required by Meta's upload hosts).
+    pub token_in_header: bool,
+    /// Extra request headers (e.g. `offset`, `file_size` for resumable uploads).
+    pub headers: Vec<(String, String)>,
+    /// A raw body with its content type; parameters then go in the query string.
+    pub raw_body: Option<(bytes::Bytes, String)>,
 }
 
 impl fmt::Debug for RequestOptions {
@@ -257,6 +267,13 @@ impl fmt::Debug for RequestOptions {
             .field("retry", &self.retry)
             .field("idempotent", &self.idempotent)
             .field("rate_object", &self.rate_object)
+            .field("unversioned", &self.unversioned)
+            .field("token_in_header", &self.token_in_header)
+            .field("headers", &self.headers)
+            .field(
+                "raw_body_len",
+                &self.raw_body.as_ref().map(|(b, _)| b.len()),
+            )
             .finish()
     }
 }
@@ -366,6 +383,36 @@ impl GraphRequest {
     #[must_use]
     pub fn rate_object(mut self, object_id: impl Into<String>) -> Self {
         self.options.rate_object = Some(object_id.into());
+        self
+    }
+    /// Sends the path without the `/vNN.N/` prefix.
+    #[must_use]
+    pub fn unversioned(mut self) -> Self {
+        self.options.unversioned = true;
+        self
+    }
+    /// Sends the token as `Authorization: OAuth <token>` rather than as a parameter.
+    #[must_use]
+    pub fn token_in_header(mut self) -> Self {
+        self.options.token_in_header = true;
+        self
+    }
+    /// Adds a request header. Names and values are validated when the request is built;
+    /// an invalid one fails the call with [`crate::Error::Config`] before sending.
+    #[must_use]
+    pub fn header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
+        self.options.headers.push((name.into(), value.into()));
+        self
+    }
+    /// Sends `body` as the raw request body with `content_type` (binary uploads);
+    /// parameters then travel in the query string.
+    #[must_use]
+    pub fn raw_body(
+        mut self,
+        body: impl Into<bytes::Bytes>,
+        content_type: impl Into<String>,
+    ) -> Self {
+        self.options.raw_body = Some((body.into(), content_type.into()));
         self
     }
     /// The method.

@@ -28,6 +28,11 @@ pub struct SandboxConfig {
     pub pages: usize,
     /// Number of seeded posts in each Page's feed. Default 250.
     pub posts_per_page: usize,
+    /// Instagram publishing: processing delays, container expiry, publishing quota.
+    pub instagram: crate::routes::instagram::InstagramConfig,
+    /// Number of comments seeded on the first Page's live broadcast. Default 200; the
+    /// comments benchmark uses 10 000.
+    pub live_comments: usize,
 }
 
 impl Default for SandboxConfig {
@@ -40,6 +45,8 @@ impl Default for SandboxConfig {
             quotas: QuotaConfig::default(),
             pages: 3,
             posts_per_page: 250,
+            instagram: crate::routes::instagram::InstagramConfig::default(),
+            live_comments: 200,
         }
     }
 }
@@ -91,6 +98,20 @@ impl SandboxConfig {
     #[must_use]
     pub fn posts_per_page(mut self, posts: usize) -> Self {
         self.posts_per_page = posts;
+        self
+    }
+
+    /// Sets [`SandboxConfig::instagram`].
+    #[must_use]
+    pub fn instagram(mut self, instagram: crate::routes::instagram::InstagramConfig) -> Self {
+        self.instagram = instagram;
+        self
+    }
+
+    /// Sets [`SandboxConfig::live_comments`].
+    #[must_use]
+    pub fn live_comments(mut self, count: usize) -> Self {
+        self.live_comments = count;
         self
     }
 }

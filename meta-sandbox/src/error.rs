@@ -29,8 +29,17 @@ pub(crate) struct GraphError {
     pub(crate) kind: &'static str,
     pub(crate) message: String,
     pub(crate) transient: Option<bool>,
+    /// The rarely set parts, boxed to keep `Result<_, GraphError>` small.
+    pub(crate) details: Option<Box<ErrorDetails>>,
+}
+
+/// `error_user_title`, `error_user_msg` and `error_data` of a [`GraphError`].
+#[derive(Debug, Clone, Default, PartialEq)]
+pub(crate) struct ErrorDetails {
     pub(crate) user_title: Option<String>,
     pub(crate) user_msg: Option<String>,
+    /// `error.error_data` (e.g. the offsets a chunked video upload expects next).
+    pub(crate) error_data: Option<Value>,
 }
 
 impl GraphError {
@@ -43,8 +52,7 @@ impl GraphError {
             kind,
             message: message.into(),
             transient: None,
-            user_title: None,
-            user_msg: None,
+            details: None,
         }
     }
 
@@ -69,8 +77,15 @@ impl GraphError {
     }
 
     pub(crate) fn user(mut self, title: &str, msg: &str) -> Self {
-        self.user_title = Some(title.to_owned());
-        self.user_msg = Some(msg.to_owned());
+        let d = self.details.get_or_insert_with(Box::default);
+        d.user_title = Some(title.to_owned());
+        d.user_msg = Some(msg.to_owned());
+        self
+    }
+
+    /// Sets `error.error_data`.
+    pub(crate) fn data(mut self, data: Value) -> Self {
+        self.details.get_or_insert_with(Box::default).error_data = Some(data);
         self
     }
 
@@ -108,11 +123,15 @@ impl GraphError {
         if let Some(t) = self.transient {
             e.insert("is_transient".into(), json!(t));
         }
-        if let Some(t) = &self.user_title {
+        let details = self.details.as_deref();
+        if let Some(t) = details.and_then(|d| d.user_title.as_ref()) {
             e.insert("error_user_title".into(), json!(t));
         }
-        if let Some(m) = &self.user_msg {
+        if let Some(m) = details.and_then(|d| d.user_msg.as_ref()) {
             e.insert("error_user_msg".into(), json!(m));
+        }
+        if let Some(v) = details.and_then(|d| d.error_data.as_ref()) {
+            e.insert("error_data".into(), v.clone());
         }
         e.insert("fbtrace_id".into(), json!(fbtrace_id));
         json!({ "error": e })

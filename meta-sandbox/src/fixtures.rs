@@ -34,6 +34,10 @@ pub struct Fixtures {
     /// A Page (not listed in `/me/accounts`) whose `/feed` repeats its `after` cursor
     /// forever after the second page, reproducing a Meta bug.
     pub loop_page_id: String,
+    /// A business portfolio the fixture user administers, with owned and client Pages.
+    pub business: BusinessFixture,
+    /// Instagram Login (graph.instagram.com) credentials.
+    pub ig_login: IgLoginFixture,
 }
 
 impl std::fmt::Debug for Fixtures {
@@ -50,6 +54,8 @@ impl std::fmt::Debug for Fixtures {
             .field("oauth_code", &"[redacted]")
             .field("redirect_uri", &self.redirect_uri)
             .field("loop_page_id", &self.loop_page_id)
+            .field("business", &self.business)
+            .field("ig_login", &self.ig_login)
             .finish()
     }
 }
@@ -89,6 +95,42 @@ pub struct AdAccountFixture {
     pub account_id: String,
     /// Account name.
     pub name: String,
+}
+
+/// The fixture business portfolio (Business Manager).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct BusinessFixture {
+    /// Business id.
+    pub id: String,
+    /// Business name.
+    pub name: String,
+    /// Pages it owns (`/{id}/owned_pages`): every fixture Page but the last.
+    pub owned_page_ids: Vec<String>,
+    /// Client Pages it has access to (`/{id}/client_pages`): the last fixture Page
+    /// (none when there is only one Page).
+    pub client_page_ids: Vec<String>,
+}
+
+/// Instagram Login credentials for the Instagram account of the first fixture Page.
+#[derive(Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct IgLoginFixture {
+    /// The Instagram professional account the token acts for.
+    pub ig_user_id: String,
+    /// A short-lived Instagram user token (`IGAA…`), valid one hour of sandbox time from
+    /// start; exchange it with `ig_exchange_token`. `SandboxControl::new_ig_login_token`
+    /// issues more.
+    pub access_token: String,
+}
+
+impl std::fmt::Debug for IgLoginFixture {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("IgLoginFixture")
+            .field("ig_user_id", &self.ig_user_id)
+            .field("access_token", &"[redacted]")
+            .finish()
+    }
 }
 
 /// A seeded post, before it becomes a state object.
@@ -318,6 +360,25 @@ pub(crate) fn seed(config: &SandboxConfig) -> Seeded {
         campaigns.push(list);
     }
 
+    // Drawn last, and Instagram Login from its own RNG, so every id and token above is
+    // the same as before these fixtures existed.
+    let business_id = ids.next("", 15);
+    let split = pages.len().saturating_sub(1).max(1).min(pages.len());
+    let business = BusinessFixture {
+        id: business_id,
+        name: "Sandbox Holdings".to_owned(),
+        owned_page_ids: pages[..split].iter().map(|p| p.id.clone()).collect(),
+        client_page_ids: pages[split..].iter().map(|p| p.id.clone()).collect(),
+    };
+    let mut ig_rng = Rng::with_seed(config.seed ^ 0x1615_10C1_0000_0001);
+    let ig_login = IgLoginFixture {
+        ig_user_id: pages
+            .first()
+            .map(|p| p.ig_user_id.clone())
+            .unwrap_or_default(),
+        access_token: format!("IGAA{}", short_id(&mut ig_rng, 150)),
+    };
+
     Seeded {
         fixtures: Fixtures {
             app_id,
@@ -330,6 +391,8 @@ pub(crate) fn seed(config: &SandboxConfig) -> Seeded {
             oauth_code,
             redirect_uri: "https://localhost/meta-sandbox/callback".to_owned(),
             loop_page_id,
+            business,
+            ig_login,
         },
         loop_page_name: "Sandbox Loop Page".to_owned(),
         feeds,

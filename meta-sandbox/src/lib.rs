@@ -47,8 +47,15 @@
 //! |---|---|
 //! | Login | `GET /oauth/access_token` (code, `fb_exchange_token`, `client_credentials`), `GET /debug_token` |
 //! | Users | `GET /me`, `GET /{user-id}`, `GET /me/accounts` (Page tokens) |
+//! | Instagram Login | `GET /access_token` (`ig_exchange_token`: 1 h → 60 days), `GET /refresh_access_token` (`ig_refresh_token`, tokens ≥ 24 h old), with or without a version; `SandboxControl::revoke_token` invalidates any token with a 190 subcode |
+//! | Business | `GET /{business-id}`, `GET /{business-id}/owned_pages` \| `/client_pages` (Page tokens with `fields=access_token`) |
 //! | Pages | `GET /{page-id}`, `GET /{page-id}/feed` \| `/posts` \| `/scheduled_posts`, `POST /{page-id}/feed`, `GET`/`DELETE /{post-id}`, `GET /{ig-user-id}` |
+//! | Page media | `POST /{page-id}/photos` (`url` or multipart `source`; unpublished photos for `attached_media`), `POST /{page-id}/videos` (`file_url`, `source`, chunked `upload_phase` start/transfer/finish with 1 MiB offsets and subcode 1363037 on a wrong offset), `GET`/`DELETE /{photo-id}` \| `/{video-id}`; media URLs on the reserved `.invalid` TLD are unreachable |
 //! | Ads | `GET /act_{id}`, `GET /act_{id}/campaigns`, `GET /{campaign-id}` |
+//! | Instagram | `POST /{ig-user-id}/media` (image, `REELS`, `STORIES`, `CAROUSEL`, items; `upload_type=resumable`), `GET /{container-id}` (`status_code` IN_PROGRESS → FINISHED / ERROR / EXPIRED / PUBLISHED on the sandbox clock), `POST /{ig-user-id}/media_publish` (quota: code 9 / 2207042), `GET /{ig-user-id}/content_publishing_limit`, `GET /{ig-user-id}/media`, `GET /{media-id}` \| `/children`, `POST /ig-api-upload/{ver}/{container-id}` (rupload) |
+//! | Comments | `GET`/`POST /{post-id}` \| `/{live-video-id}` \| `/{comment-id}/comments` (`filter`, `order`, `since`, `live_filter`), `GET /{ig-media-id}/comments`, `GET`/`POST /{ig-comment-id}/replies`, `GET`/`POST` (`is_hidden`; IG `hide`)/`DELETE /{comment-id}` |
+//! | Live video | `GET /{page-id}/live_videos` (`broadcast_status`), `GET /{live-video-id}`, `POST /{live-video-id}` (`end_live_video`); controls add comments over time and end a broadcast |
+//! | Messenger | `POST /{page-id}/messages` (text, quick replies, button and generic templates, sender actions, `recipient.comment_id` private replies) with Meta's window (10 / 2018278), second-private-reply (10900), tag and payload (100) errors |
 //! | Batch | `POST /` with `batch=[...]` (≤ 50 items) |
 //!
 //! Parameters may come in the query, a form body or a JSON body; tokens in
@@ -83,11 +90,15 @@ mod state;
 mod time;
 mod tokens;
 mod usage;
+pub mod webhooks;
 
 pub use config::{FaultConfig, QuotaConfig, SandboxConfig, ThrottleBurst};
 pub use error::SandboxError;
 pub use faults::{Fault, FaultRule};
-pub use fixtures::{AdAccountFixture, Fixtures, PageFixture};
+pub use fixtures::{AdAccountFixture, BusinessFixture, Fixtures, IgLoginFixture, PageFixture};
+pub use routes::instagram::InstagramConfig;
+pub use routes::messenger::SentMessage;
 pub use server::{Sandbox, SandboxControl};
 pub use state::RecordedRequest;
 pub use tokens::{appsecret_proof, appsecret_proof_timed};
+pub use webhooks::{EmitError, EmitReport, LiveSale, WebhookEmitter};

@@ -11,9 +11,28 @@ pub(crate) const SUPPORTED_VERSIONS: &[&str] = &["v24.0", "v25.0", "v26.0"];
 /// The version used for unversioned paths.
 pub(crate) const DEFAULT_VERSION: &str = "v26.0";
 
-/// Request parameters from the query and the body, in arrival order.
+/// Request parameters from the query and the body, in arrival order; the second list
+/// holds the file parts of a `multipart/form-data` body.
 #[derive(Debug, Clone, Default)]
-pub(crate) struct Params(Vec<(String, String)>);
+pub(crate) struct Params(Vec<(String, String)>, Vec<FilePart>);
+
+/// One file part of a `multipart/form-data` body (`source`, `video_file_chunk`, ...).
+#[derive(Clone)]
+pub(crate) struct FilePart {
+    pub(crate) name: String,
+    pub(crate) content_type: Option<String>,
+    pub(crate) data: Vec<u8>,
+}
+
+impl std::fmt::Debug for FilePart {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FilePart")
+            .field("name", &self.name)
+            .field("content_type", &self.content_type)
+            .field("len", &self.data.len())
+            .finish()
+    }
+}
 
 impl Params {
     /// Appends the pairs of an `application/x-www-form-urlencoded` string.
@@ -59,6 +78,85 @@ impl Params {
     pub(crate) fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
         self.0.iter().map(|(k, v)| (k.as_str(), v.as_str()))
     }
+
+    /// The last file part named `name`.
+    pub(crate) fn file(&self, name: &str) -> Option<&FilePart> {
+        self.1.iter().rev().find(|f| f.name == name)
+    }
+
+    /// Appends the parts of a `multipart/form-data` body: parts with a `filename` are
+    /// files, the others text params. `content_type` is the header as sent (the boundary
+    /// is case-sensitive).
+    pub(crate) fn extend_multipart(
+        &mut self,
+        content_type: &str,
+        body: &[u8],
+    ) -> Result<(), GraphError> {
+        let bad = || GraphError::param("(#100) The multipart request body could not be parsed");
+        let boundary = content_type
+            .split(';')
+            .filter_map(|p| p.trim().split_once('='))
+            .find(|(k, _)| k.trim().eq_ignore_ascii_case("boundary"))
+            .map(|(_, v)| v.trim().trim_matches('"').to_owned())
+            .filter(|b| !b.is_empty())
+            .ok_or_else(bad)?;
+        let delimiter = format!("--{boundary}").into_bytes();
+        let mut rest = match find(body, &delimiter) {
+            Some(i) => &body[i + delimiter.len()..],
+            None => return Err(bad()),
+        };
+        loop {
+            if rest.starts_with(b"--") {
+                return Ok(());
+            }
+            rest = rest.strip_prefix(b"\r\n").ok_or_else(bad)?;
+            let head_end = find(rest, b"\r\n\r\n").ok_or_else(bad)?;
+            let head = std::str::from_utf8(&rest[..head_end]).map_err(|_| bad())?;
+            rest = &rest[head_end + 4..];
+            let mut end_marker = b"\r\n".to_vec();
+            end_marker.extend_from_slice(&delimiter);
+            let data_end = find(rest, &end_marker).ok_or_else(bad)?;
+            let data = &rest[..data_end];
+            rest = &rest[data_end + end_marker.len()..];
+            let (mut name, mut file_name, mut part_type) = (None, None, None);
+            for line in head.split("\r\n") {
+                let Some((h, v)) = line.split_once(':') else {
+                    continue;
+                };
+                if h.trim().eq_ignore_ascii_case("content-type") {
+                    part_type = Some(v.trim().to_owned());
+                } else if h.trim().eq_ignore_ascii_case("content-disposition") {
+                    for attr in v.split(';').filter_map(|a| a.trim().split_once('=')) {
+                        let value = attr.1.trim().trim_matches('"').to_owned();
+                        match attr.0.trim() {
+                            "name" => name = Some(value),
+                            "filename" => file_name = Some(value),
+                            _ => {}
+                        }
+                    }
+                }
+            }
+            let name = name.ok_or_else(bad)?;
+            if file_name.is_some() {
+                self.1.push(FilePart {
+                    name,
+                    content_type: part_type,
+                    data: data.to_vec(),
+                });
+            } else {
+                let text = std::str::from_utf8(data).map_err(|_| bad())?;
+                self.0.push((name, text.to_owned()));
+            }
+        }
+    }
+}
+
+/// The first index of `needle` in `haystack`.
+fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    if needle.is_empty() || haystack.len() < needle.len() {
+        return None;
+    }
+    haystack.windows(needle.len()).position(|w| w == needle)
 }
 
 /// One Graph call, from an HTTP request or a batch item.
@@ -258,5 +356,24 @@ mod tests {
         assert_eq!(r.params.get("c"), Some("s"));
         assert_eq!(r.token(), Some("q"));
         assert!(r.params.extend_json(b"[1]").is_err());
+    }
+
+    #[test]
+    fn parses_multipart_text_and_file_parts() {
+        let body = b"--XyZ\r\nContent-Disposition: form-data; name=\"caption\"\r\n\r\nhola\r\n--XyZ\r\nContent-Disposition: form-data; name=\"source\"; filename=\"p.jpg\"\r\nContent-Type: image/jpeg\r\n\r\n\xff\xd8\r\n\xff\r\n--XyZ--\r\n";
+        let mut p = Params::default();
+        p.extend_multipart("multipart/form-data; boundary=XyZ", body)
+            .unwrap();
+        assert_eq!(p.get("caption"), Some("hola"));
+        let f = p.file("source").unwrap();
+        assert_eq!(f.data, b"\xff\xd8\r\n\xff");
+        assert_eq!(f.content_type.as_deref(), Some("image/jpeg"));
+        assert!(p.file("caption").is_none());
+        let mut q = Params::default();
+        assert!(q.extend_multipart("multipart/form-data", body).is_err());
+        assert!(
+            q.extend_multipart("multipart/form-data; boundary=nope", body)
+                .is_err()
+        );
     }
 }

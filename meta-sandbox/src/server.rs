@@ -195,6 +195,10 @@ impl Sandbox {
         let seeded = fixtures::seed(&config);
         let shared = Arc::new(Shared::new(config, &seeded, base_url));
         let app = Router::new()
+            .route(
+                "/ig-api-upload/{version}/{container_id}",
+                axum::routing::post(routes::instagram::rupload),
+            )
             .fallback(handle)
             .with_state(shared.clone())
             .into_make_service_with_connect_info::<ConnHandle>();
@@ -244,6 +248,12 @@ impl Sandbox {
             })).collect::<Vec<_>>(),
             "oauth": {"code": f.oauth_code, "redirect_uri": f.redirect_uri},
             "loop_page_id": f.loop_page_id,
+            "business": {
+                "id": f.business.id, "name": f.business.name,
+                "owned_page_ids": f.business.owned_page_ids,
+                "client_page_ids": f.business.client_page_ids,
+            },
+            "ig_login": {"ig_user_id": f.ig_login.ig_user_id, "access_token": f.ig_login.access_token},
             "seed": self.shared.config.seed,
         })
     }
@@ -286,6 +296,11 @@ fn validate(f: &FaultConfig) -> Result<(), SandboxError> {
 }
 
 impl SandboxControl {
+    /// The shared state, for the controls each area defines in its own module.
+    pub(crate) fn shared(&self) -> &Arc<Shared> {
+        &self.shared
+    }
+
     /// Replaces the random-fault configuration (injected rules are kept).
     pub fn set_faults(&self, faults: FaultConfig) {
         self.shared.lock().faults.config = faults;
@@ -327,6 +342,23 @@ impl SandboxControl {
     /// Clears every usage meter and block.
     pub fn reset_usage(&self) {
         self.shared.lock().usage = Usage::default();
+    }
+
+    /// Invalidates `token` (user, Page or Instagram Login) as Meta does when the user
+    /// changes their password (subcode 460), logs out (467), removes the app (458), and
+    /// so on: every later call with it fails with code 190 and `subcode`, and
+    /// `debug_token` reports it invalid. Returns false for tokens the sandbox did not
+    /// issue (app tokens included).
+    pub fn revoke_token(&self, token: &str, subcode: i64) -> bool {
+        let mut st = self.shared.lock();
+        routes::iglogin::revoke(&mut st, &self.shared.fixtures, token, subcode)
+    }
+
+    /// Issues a fresh short-lived (one hour) Instagram Login token for the fixture
+    /// Instagram account, as the Instagram authorization-code exchange would.
+    pub fn new_ig_login_token(&self) -> String {
+        let mut st = self.shared.lock();
+        routes::iglogin::issue_short_lived(&mut st, &self.shared.fixtures)
     }
 
     /// Issues another single-use login code for the fixture user and `redirect_uri`.
@@ -450,6 +482,13 @@ fn build_request(
             .to_ascii_lowercase();
         if content_type.starts_with("application/json") {
             params.extend_json(body)?;
+        } else if content_type.starts_with("multipart/form-data") {
+            // The boundary is case-sensitive: parse the header as sent.
+            let raw = headers
+                .get(http::header::CONTENT_TYPE)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("");
+            params.extend_multipart(raw, body)?;
         } else if content_type.is_empty()
             || content_type.starts_with("application/x-www-form-urlencoded")
         {

@@ -107,6 +107,13 @@ pub(crate) enum Object {
     IgUser(IgUser),
     AdAccount(AdAccount),
     Campaign(Campaign),
+    Business(crate::routes::business::Business),
+    IgContainer(crate::routes::instagram::IgContainer),
+    IgMedia(crate::routes::instagram::IgMedia),
+    Photo(crate::routes::pages::Photo),
+    Video(crate::routes::pages::Video),
+    Comment(crate::routes::comments::CommentNode),
+    LiveVideo(crate::routes::live::LiveVideoNode),
 }
 
 /// A login code waiting to be exchanged.
@@ -137,6 +144,16 @@ pub(crate) struct State {
     pub(crate) trace_rng: Rng,
     pub(crate) next_seq: u64,
     minted: HashSet<String>,
+    /// Instagram Login tokens and revoked tokens.
+    pub(crate) iglogin: crate::routes::iglogin::IgLoginState,
+    /// Instagram publishing history (quota window).
+    pub(crate) instagram: crate::routes::instagram::IgState,
+    /// Page publishing: video upload sessions.
+    pub(crate) pages: crate::routes::pages::PagesState,
+    /// Comments and live videos (people who commented, IG media with comments).
+    pub(crate) comments: crate::routes::comments::CommentsState,
+    /// Messenger: inbound windows, private replies, sent messages.
+    pub(crate) messenger: crate::routes::messenger::MessengerState,
 }
 
 /// The current unix time plus an offset, in milliseconds.
@@ -243,6 +260,11 @@ impl State {
             trace_rng: Rng::with_seed(config.seed.rotate_left(17) ^ 0x7EAC_E000),
             next_seq: 1,
             minted: HashSet::new(),
+            iglogin: Default::default(),
+            instagram: Default::default(),
+            pages: Default::default(),
+            comments: Default::default(),
+            messenger: Default::default(),
         };
         let now = st.now();
         st.objects.insert(
@@ -395,6 +417,9 @@ impl State {
             ids.reverse();
             *st.edge_mut(&acct.id, "campaigns") = ids;
         }
+        crate::routes::comments::seed(&mut st, config, seeded);
+        crate::routes::business::seed(&mut st, f);
+        crate::routes::iglogin::seed(&mut st, f, now);
         st
     }
 }

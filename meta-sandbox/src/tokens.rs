@@ -105,6 +105,9 @@ pub(crate) fn resolve(
     token: &str,
     now: u64,
 ) -> Result<TokenInfo, GraphError> {
+    if let Some(e) = crate::routes::iglogin::revocation(state, &fixtures.app_id, token, now) {
+        return Err(e);
+    }
     if let Some(info) = state.tokens.get(token) {
         if let Some(exp) = info.expires_at
             && now >= exp

@@ -11,7 +11,15 @@
 //! meta auth appsecret-proof --app-secret S --token T
 //! ```
 
+mod comments;
 mod demo;
+mod ig;
+mod insights;
+mod live;
+mod messenger;
+mod oauth;
+mod pages;
+mod webhook_parse;
 
 use std::io::{Read, Write};
 use std::process::ExitCode;
@@ -51,6 +59,27 @@ enum Command {
     /// Authentication helpers.
     #[command(subcommand)]
     Auth(AuthCommand),
+    /// Instagram content publishing.
+    #[command(subcommand)]
+    Ig(ig::IgCommand),
+    /// Facebook Page publishing.
+    #[command(subcommand)]
+    Pages(pages::PagesCommand),
+    /// Facebook and Instagram Login: dialog URL, token exchanges, debug_token.
+    #[command(subcommand)]
+    Oauth(oauth::OauthCommand),
+    /// Comments on Page posts, live videos and Instagram media.
+    #[command(subcommand)]
+    Comments(comments::CommentsCommand),
+    /// Live videos and their comments (`--follow` to poll as they arrive).
+    #[command(subcommand)]
+    Live(live::LiveCommand),
+    /// Messenger: send messages and private replies as a Page.
+    #[command(subcommand)]
+    Messenger(messenger::MessengerCommand),
+    /// Page, post and Instagram insights.
+    #[command(subcommand)]
+    Insights(insights::InsightsCommand),
 }
 
 #[derive(Debug, Args)]
@@ -131,6 +160,16 @@ enum WebhookCommand {
         /// The X-Hub-Signature-256 header value.
         #[arg(long)]
         signature: String,
+    },
+    /// Parse the webhook body on stdin; prints the typed event as JSON (exit 1 when
+    /// it is not a webhook payload). With --signature, verifies it first.
+    Parse {
+        /// App secret (only needed with --signature).
+        #[arg(long, env = "META_APP_SECRET", hide_env_values = true)]
+        secret: Option<String>,
+        /// The X-Hub-Signature-256 header value to verify before parsing.
+        #[arg(long)]
+        signature: Option<String>,
     },
 }
 
@@ -226,6 +265,13 @@ async fn run(cli: Cli) -> Result<ExitCode> {
         Command::Sandbox(args) => sandbox(args).await,
         Command::Graph(GraphCommand::Get(args)) => graph_get(args).await,
         Command::Webhook(cmd) => webhook(cmd),
+        Command::Ig(cmd) => ig::run(cmd).await,
+        Command::Pages(cmd) => pages::run(cmd).await,
+        Command::Oauth(cmd) => oauth::run(cmd).await,
+        Command::Comments(cmd) => comments::run(cmd).await,
+        Command::Live(cmd) => live::run(cmd).await,
+        Command::Messenger(cmd) => messenger::run(cmd).await,
+        Command::Insights(cmd) => insights::run(cmd).await,
         Command::Auth(AuthCommand::AppsecretProof {
             app_secret,
             token,
@@ -326,6 +372,9 @@ fn webhook(cmd: WebhookCommand) -> Result<ExitCode> {
                 meta_core::webhook::sign(&SecretString::from(secret), &body)
             );
             Ok(ExitCode::SUCCESS)
+        }
+        WebhookCommand::Parse { secret, signature } => {
+            webhook_parse::run(&read_stdin()?, secret, signature)
         }
         WebhookCommand::Verify { secret, signature } => {
             let body = read_stdin()?;

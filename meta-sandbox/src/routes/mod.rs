@@ -5,6 +5,13 @@
 //! [`GraphRequest`], so HTTP requests and batch items share every line of it.
 
 pub(crate) mod ads;
+pub(crate) mod business;
+pub(crate) mod comments;
+pub(crate) mod iglogin;
+pub(crate) mod insights;
+pub(crate) mod instagram;
+pub(crate) mod live;
+pub(crate) mod messenger;
 pub(crate) mod oauth;
 pub(crate) mod pages;
 pub(crate) mod users;
@@ -183,7 +190,8 @@ pub(crate) fn dispatch(
     let quotas = &shared.config.quotas;
 
     // OAuth endpoints authenticate with client_id/client_secret, not a token.
-    let is_oauth = segs.len() == 2 && segs[0] == "oauth" && segs[1] == "access_token";
+    let is_oauth = (segs.len() == 2 && segs[0] == "oauth" && segs[1] == "access_token")
+        || iglogin::is_token_path(&segs);
     let raw_token = req.token().map(str::to_owned);
     let token = if is_oauth {
         Ok(TokenInfo::app(now))
@@ -272,6 +280,8 @@ fn route(ctx: &mut Ctx<'_>) -> Outcome {
     let segs: Vec<&str> = segs.iter().map(String::as_str).collect();
     match segs.as_slice() {
         ["oauth", "access_token"] => oauth::access_token(ctx),
+        ["access_token"] => iglogin::exchange(ctx),
+        ["refresh_access_token"] => iglogin::refresh(ctx),
         ["debug_token"] => match method {
             Method::GET => oauth::debug_token(ctx),
             _ => Err(unsupported(&method, "debug_token")),
@@ -346,10 +356,31 @@ fn unsupported(method: &Method, id: &str) -> GraphError {
     GraphError::unknown_object(method.as_str(), id)
 }
 
+/// A router for one product area (Instagram, Messenger, comments, ...): it answers
+/// `Some` for the paths it owns and `None` for everything else.
+pub(crate) type AreaRouter = fn(&mut Ctx<'_>, &Method, &str, &Object, &[&str]) -> Option<Outcome>;
+
+/// The product areas, tried in order before the core Page/user/ads routes. Each area
+/// lives in its own module so they can grow independently.
+const AREAS: &[AreaRouter] = &[
+    instagram::route,
+    pages::route,
+    comments::route,
+    live::route,
+    messenger::route,
+    business::route,
+    insights::route,
+];
+
 fn route_object(ctx: &mut Ctx<'_>, method: &Method, id: &str, rest: &[&str]) -> Outcome {
     let Some(obj) = ctx.st.objects.get(id).cloned() else {
         return Err(unsupported(method, id));
     };
+    for area in AREAS {
+        if let Some(out) = area(ctx, method, id, &obj, rest) {
+            return out;
+        }
+    }
     let get = *method == Method::GET;
     match (obj, rest) {
         (Object::User(_), []) if get => users::get_user(ctx, id),

@@ -153,10 +153,12 @@ pub(crate) fn debug_token(ctx: &mut Ctx<'_>) -> Outcome {
                 if let Some(page) = &info.page_id {
                     map.insert("profile_id".into(), json!(page));
                 }
-                if let Some(exp) = info.expires_at
-                    && now >= exp
-                {
-                    let e = tokens::expired(exp, now);
+                let revoked = super::iglogin::revocation(ctx.st, &f.app_id, &input, now);
+                if let Some(e) = revoked.or_else(|| {
+                    info.expires_at
+                        .filter(|exp| now >= *exp)
+                        .map(|exp| tokens::expired(exp, now))
+                }) {
                     map.insert("is_valid".into(), json!(false));
                     map.insert(
                         "error".into(),
