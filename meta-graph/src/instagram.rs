@@ -414,9 +414,9 @@ impl Instagram {
         self
     }
 
-    /// The client for the resumable-upload host: a [`Client`] with base URL
-    /// [`DEFAULT_RUPLOAD_BASE_URL`] (or a sandbox) and the same token. Needed only for
-    /// [`Instagram::reel_upload`] and [`Instagram::upload_video`].
+    /// The client for the resumable-upload host. By default the Graph client is
+    /// re-pointed at [`DEFAULT_RUPLOAD_BASE_URL`] (same token, governor and retry
+    /// budget); set one to use another host, e.g. a sandbox.
     #[must_use]
     pub fn with_upload_client(mut self, client: Client) -> Self {
         self.upload_client = Some(client);
@@ -722,12 +722,13 @@ impl Instagram {
     /// `Authorization: OAuth <token>`, `offset: 0`, `file_size`, raw body). Not retried.
     ///
     /// # Errors
-    /// [`Error::Invalid`] when no upload client is configured or the video is empty;
+    /// [`Error::Invalid`] when the video is empty;
     /// [`Error::Meta`] when the upload fails.
     pub async fn upload_video(&self, container: &IgContainerId, video: Bytes) -> Result<()> {
         check_id("container id", container.as_str())?;
-        let Some(up) = &self.upload_client else {
-            return Err(no_upload_client().into());
+        let up = match &self.upload_client {
+            Some(c) => c.clone(),
+            None => self.client.with_base_url(DEFAULT_RUPLOAD_BASE_URL)?,
         };
         if video.is_empty() {
             return Err(InvalidInput::new("video", "the video is empty").into());
@@ -1047,9 +1048,6 @@ impl NewContainer {
                 if b.is_empty() {
                     return Err(InvalidInput::new("video", "the video is empty"));
                 }
-                if self.ig.upload_client.is_none() {
-                    return Err(no_upload_client());
-                }
             }
             (Source::Items(items), MediaKind::Carousel) => {
                 if !(MIN_CAROUSEL_ITEMS..=MAX_CAROUSEL_ITEMS).contains(&items.len()) {
@@ -1217,13 +1215,6 @@ impl NewContainer {
         self.wait(&id).await?;
         self.ig.publish_container(&self.ig_user, &id).await
     }
-}
-
-fn no_upload_client() -> InvalidInput {
-    InvalidInput::new(
-        "upload client",
-        "a resumable upload needs Instagram::with_upload_client (a client for https://rupload.facebook.com)",
-    )
 }
 
 /// Ids go into paths: only letters, digits and `_` are accepted.

@@ -1161,8 +1161,7 @@ impl OAuth {
     /// for a long-lived one (60 days):
     /// `GET https://graph.instagram.com/access_token?grant_type=ig_exchange_token&client_secret&access_token`.
     ///
-    /// Meta documents this path without a Graph version; meta-core always sends one
-    /// (`/v26.0/access_token`), which `graph.instagram.com` also serves.
+    /// Sent unversioned, as Meta documents the path.
     ///
     /// # Errors
     /// [`crate::Error::Invalid`] for an empty token; [`crate::Error::Meta`] with
@@ -1171,6 +1170,7 @@ impl OAuth {
         check_token_input("access_token", short)?;
         let client = self.instagram()?;
         let req = GraphRequest::get("access_token")
+            .unversioned()
             .param("grant_type", "ig_exchange_token")
             .param("client_secret", self.app_secret.expose_secret())
             .param("access_token", short.expose_secret());
@@ -1188,6 +1188,7 @@ impl OAuth {
         check_token_input("access_token", long)?;
         let client = self.instagram()?;
         let req = GraphRequest::get("refresh_access_token")
+            .unversioned()
             .param("grant_type", "ig_refresh_token")
             .param("access_token", long.expose_secret());
         self.ig_token_call(&client, req).await

@@ -56,7 +56,13 @@
 //! | Comments | `GET`/`POST /{post-id}` \| `/{live-video-id}` \| `/{comment-id}/comments` (`filter`, `order`, `since`, `live_filter`), `GET /{ig-media-id}/comments`, `GET`/`POST /{ig-comment-id}/replies`, `GET`/`POST` (`is_hidden`; IG `hide`)/`DELETE /{comment-id}` |
 //! | Live video | `GET /{page-id}/live_videos` (`broadcast_status`), `GET /{live-video-id}`, `POST /{live-video-id}` (`end_live_video`); controls add comments over time and end a broadcast |
 //! | Messenger | `POST /{page-id}/messages` (text, quick replies, button and generic templates, sender actions, `recipient.comment_id` private replies) with Meta's window (10 / 2018278), second-private-reply (10900), tag and payload (100) errors |
+//! | Insights | `GET /{page-id}` \| `/{post-id}` \| `/{ig-user-id}` \| `/{ig-media-id}/insights` (`metric`, `period`, `since`/`until`, `metric_type`, `breakdown`), deterministic per seed; unknown or retired metrics → code 100 naming the metric |
 //! | Batch | `POST /` with `batch=[...]` (≤ 50 items) |
+//!
+//! The [`WebhookEmitter`] delivers signed webhook batches (`X-Hub-Signature-256` over
+//! the exact bytes) to a callback on loopback — for example a simulated live sale of N
+//! buyers commenting at a set rate — redelivers on non-2xx with backoff for a
+//! configurable period, and can send duplicates on purpose.
 //!
 //! Parameters may come in the query, a form body or a JSON body; tokens in
 //! `access_token` or `Authorization: Bearer|OAuth`.
@@ -68,8 +74,10 @@
 //! - `state`: the one `State` (objects keyed by id, edges, tokens, meters, log) behind a mutex.
 //! - `request`: the transport-neutral request/response every route works on.
 //! - `routes/`: `dispatch` (version → token → proof → quotas → handler) and one module per
-//!   area: `oauth`, `users`, `pages`, `ads`. New areas (Instagram, Messenger, CAPI) add a module
-//!   and a line in `route_object`.
+//!   area: `oauth`, `iglogin`, `business`, `users`, `pages` (feed, photos, videos), `ads`,
+//!   `instagram`, `comments`, `live`, `messenger`, `insights`. A new area adds a module and
+//!   one line in `routes::AREAS`.
+//! - `webhooks`: the [`WebhookEmitter`] (signed deliveries, redelivery, duplicates).
 //! - `batch`: batch requests, dispatched item by item through the same routes.
 //! - `usage`: meters, throttles and usage headers. `faults`: [`FaultRule`]s and random faults.
 //! - `pagination`: Graph cursors and `next`/`previous` links. `tokens`: kinds, expiry,

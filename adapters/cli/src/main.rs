@@ -236,7 +236,13 @@ fn init_tracing(verbose: u8) {
 /// Prints an error with its source chain; Graph errors also as one JSON line with
 /// code, subcode, fbtrace_id and classification.
 fn report(e: &anyhow::Error) {
-    if let Some(err) = e.downcast_ref::<Error>()
+    // meta-graph wraps meta-core's error; look through it so every command prints
+    // Meta's code and classification the same way.
+    let core = e.downcast_ref::<Error>().or_else(|| {
+        e.downcast_ref::<meta_graph::Error>()
+            .and_then(meta_graph::Error::meta)
+    });
+    if let Some(err) = core
         && let Some(api) = err.api()
     {
         {

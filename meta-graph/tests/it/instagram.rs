@@ -419,11 +419,12 @@ async fn resumable_reel_upload_sends_the_bytes_to_the_upload_host() {
     assert_eq!(uploads.len(), 1);
     assert_eq!(uploads[0].status, Some(200));
 
-    // Without an upload client the upload is refused before any call.
+    // An empty video is refused before any call.
     let before = env.sb.control().requests().len();
     let err = env
         .ig()
-        .reel_upload(&env.ig_user, vec![1u8; 8])
+        .with_upload_client(env.client.clone())
+        .reel_upload(&env.ig_user, Vec::<u8>::new())
         .publish()
         .await
         .unwrap_err();
