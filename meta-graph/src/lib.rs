@@ -61,6 +61,7 @@
 //! | [`messenger`] | Send API (text, quick replies, templates, tags, sender actions, private replies) and the messaging-policy guard ([`messenger::policy`]) |
 //! | [`insights`] | Page, post, IG account and IG media insights; metric names as data per version; one rejected metric never blanks the rest |
 //! | [`webhooks`] | typed [`webhooks::WebhookEvent`]s from `changes[]` and `messaging[]`, with an `Unknown` fallback |
+//! | [`publisher`], [`store`] | the duplicate-safe publisher: content per account, one transition table, approval with an append-only audit trail, governance (caps, gaps, quiet hours, IG quota, rate governor, kill switches), the durable scheduler that arms before the one irreversible call and reconciles on restart, the attempt log, best times to post; the store ports (`AccountStore`, `PublisherStore`) with in-memory implementations, and `testing` (feature `test-util`): the conformance suite every store adapter runs |
 //! | [`generated`] | node types, field lists and enums generated from Meta's specs by `tools/codegen` |
 //! | [`fields`], [`serde_util`] | glue for `fields=` and lenient decoding |
 //! | [`error`] | [`Error`]: meta-core's error, or a refusal before any call |
@@ -76,7 +77,11 @@ pub mod live;
 pub mod messenger;
 pub mod oauth;
 pub mod pages;
+pub mod publisher;
 pub mod serde_util;
+pub mod store;
+#[cfg(any(test, feature = "test-util"))]
+pub mod testing;
 pub mod webhooks;
 
 pub use error::{ContainerFailure, Error, InvalidInput, PolicyRule, PolicyViolation, Result};

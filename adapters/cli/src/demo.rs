@@ -43,7 +43,7 @@ struct PageAccount {
 }
 
 fn step(n: u32, title: &str) {
-    println!("\n[{n}/6] {title}");
+    println!("\n[{n}/7] {title}");
 }
 
 /// Runs the demo.
@@ -325,9 +325,15 @@ pub(crate) async fn run(args: DemoArgs) -> Result<ExitCode> {
     );
     let kinds_ok =
         errs.len() == 1 && errs[0].contains(ErrorKind::InvalidParameter.as_str()) && ok == 59;
+
+    step(
+        7,
+        "Publishing: a week of approved posts for 4 accounts, governed, on embedded SQLite",
+    );
+    let publishing = crate::demo_publish::run(args.seed).await?;
     println!("\ndone in {:.1} s", started.elapsed().as_secs_f64());
     sandbox.shutdown().await;
-    if ids.len() as u64 == 0 || dups > 0 || !kinds_ok {
+    if ids.len() as u64 == 0 || dups > 0 || !kinds_ok || !publishing.ok {
         bail!(
             "demo checks failed (posts {}, duplicates {dups})",
             ids.len()

@@ -9,16 +9,24 @@
 //! meta graph get me/accounts --all           # like `gh api`, one JSON line per item
 //! meta webhook sign --secret S < body.json   # sha256=<hex>
 //! meta auth appsecret-proof --app-secret S --token T
+//! meta accounts connect --tenant shop --platform facebook --meta-id 123 --name Shop --token-env PAGE_TOKEN
+//! meta posts create --account ID --kind fb-text --text "Hi" --author ana --at +2h
+//! meta publisher run                         # the worker (store: --store / META_STORE)
 //! ```
 
+mod accounts;
 mod comments;
 mod demo;
+mod demo_publish;
 mod ig;
 mod insights;
 mod live;
 mod messenger;
 mod oauth;
 mod pages;
+mod posts;
+mod publisher_cmd;
+mod store_cfg;
 mod webhook_parse;
 
 use std::io::{Read, Write};
@@ -80,6 +88,12 @@ enum Command {
     /// Page, post and Instagram insights.
     #[command(subcommand)]
     Insights(insights::InsightsCommand),
+    /// The Meta accounts tenants publish to: connect, list, status, kill switches.
+    Accounts(accounts::AccountsArgs),
+    /// Posts: author, approve, schedule, list, show, attempts, best times.
+    Posts(posts::PostsArgs),
+    /// The publishing worker.
+    Publisher(publisher_cmd::PublisherArgs),
 }
 
 #[derive(Debug, Args)]
@@ -278,6 +292,9 @@ async fn run(cli: Cli) -> Result<ExitCode> {
         Command::Live(cmd) => live::run(cmd).await,
         Command::Messenger(cmd) => messenger::run(cmd).await,
         Command::Insights(cmd) => insights::run(cmd).await,
+        Command::Accounts(args) => accounts::run(args).await,
+        Command::Posts(args) => posts::run(args).await,
+        Command::Publisher(args) => publisher_cmd::run(args).await,
         Command::Auth(AuthCommand::AppsecretProof {
             app_secret,
             token,

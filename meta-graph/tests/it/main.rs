@@ -7,4 +7,5 @@ mod lifecycle;
 mod messenger;
 mod oauth;
 mod pages;
+mod publisher;
 mod webhooks;
