@@ -446,8 +446,11 @@ fn classify(e: &crate::Error) -> CallFailure {
     };
     match e {
         crate::Error::Invalid(_) | crate::Error::Policy(_) => not_applied(false, e.to_string()),
-        // Container failures are read before media_publish is sent.
-        crate::Error::Container(_) => not_applied(true, e.to_string()),
+        // Container failures are read before media_publish is sent, so nothing was
+        // published. `ERROR` means Meta rejected the media (bad URL, wrong format):
+        // retrying the same media cannot help. `EXPIRED` and a polling deadline are
+        // worth a fresh container later.
+        crate::Error::Container(c) => not_applied(c.status_code() != "ERROR", e.to_string()),
         crate::Error::Meta(m) => match m {
             meta_core::Error::RateLimited(_) => CallFailure::NotApplied {
                 transient: true,
@@ -2023,5 +2026,34 @@ fn store_failure(e: &PublishError) -> CallFailure {
         fbtrace_id: None,
         message: e.to_string(),
         retry_after: None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn is_transient(f: &CallFailure) -> Option<bool> {
+        match f {
+            CallFailure::NotApplied { transient, .. } => Some(*transient),
+            CallFailure::Unclear { .. } => None,
+        }
+    }
+
+    #[test]
+    fn container_failures_before_publish_are_classified_by_status() {
+        let err = |code: &str| {
+            crate::Error::Container(crate::ContainerFailure::new(
+                "17",
+                code,
+                Some("Error: 2207052".into()),
+                None,
+            ))
+        };
+        // Meta rejected the media: retrying the same media cannot help.
+        assert_eq!(is_transient(&classify(&err("ERROR"))), Some(false));
+        // Expired containers and polling deadlines get a fresh container later.
+        assert_eq!(is_transient(&classify(&err("EXPIRED"))), Some(true));
+        assert_eq!(is_transient(&classify(&err("TIMEOUT"))), Some(true));
     }
 }
