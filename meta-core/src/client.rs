@@ -545,8 +545,7 @@ impl Client {
                             attempts: attempt,
                         });
                     }
-                    let api = ApiError::from_body(Some(parts.status), &body, usage.clone())
-                        .unwrap_or_else(|| ApiError::from_status(parts.status, &body, usage));
+                    let api = api_error(parts.status, &body, usage);
                     if api.kind() == crate::ErrorKind::Throttled {
                         i.governor.on_throttle(&key, &api);
                     }
@@ -663,12 +662,16 @@ impl Client {
     }
 }
 
-/// Maps a status to an error kind when there is no body (used by batch items).
+/// [`api_error`] wrapped as an [`Error`] (used for batch items).
 pub(crate) fn status_error(status: StatusCode, body: &[u8], usage: Usage) -> Error {
-    Error::from(
-        ApiError::from_body(Some(status), body, usage.clone())
-            .unwrap_or_else(|| ApiError::from_status(status, body, usage)),
-    )
+    Error::from(api_error(status, body, usage))
+}
+
+/// The error for a non-2xx answer: Meta's envelope when there is one, else a
+/// status-only error (a proxy's HTML page, an empty 502).
+fn api_error(status: StatusCode, body: &[u8], usage: Usage) -> ApiError {
+    ApiError::from_body(Some(status), body, usage.clone())
+        .unwrap_or_else(|| ApiError::from_status(status, body, usage))
 }
 
 #[cfg(test)]
