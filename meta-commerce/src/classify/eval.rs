@@ -1,0 +1,1 @@
+//! Evaluation of a classifier on labelled comments. PLACEHOLDER until it lands.
