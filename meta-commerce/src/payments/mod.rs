@@ -286,15 +286,15 @@ pub trait PaymentGateway: Send + Sync + fmt::Debug {
     /// Creates (or, for the same idempotency key, returns again) a link for `request`.
     fn create_link<'a>(&'a self, request: &'a PaymentRequest) -> PaymentFuture<'a, PaymentLink>;
 
-    /// Checks a provider webhook's signature and reads what it points at. Pure: no I/O.
+    /// Checks a provider webhook's authenticity and reads what it points at. Local
+    /// signature checks for most providers; PayPal's verification is an API call.
     ///
-    /// # Errors
-    /// [`PaymentErrorKind::InvalidSignature`] for a forged or stale notification,
-    /// [`PaymentErrorKind::Malformed`] for one we cannot read.
-    fn verify_webhook(
-        &self,
-        request: &WebhookRequest<'_>,
-    ) -> Result<PaymentNotification, PaymentError>;
+    /// Errors: [`PaymentErrorKind::InvalidSignature`] for a forged or stale
+    /// notification, [`PaymentErrorKind::Malformed`] for one we cannot read.
+    fn verify_webhook<'a>(
+        &'a self,
+        request: WebhookRequest<'a>,
+    ) -> PaymentFuture<'a, PaymentNotification>;
 
     /// Asks the provider what a notified payment really is.
     fn status<'a>(
