@@ -563,9 +563,8 @@ pub struct AuditRecord {
     pub detail: String,
 }
 
-/// Filters for listing orders.
+/// Filters for listing orders (build with `..Default::default()`).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-#[non_exhaustive]
 pub struct OrderFilter {
     /// Only this shop.
     pub shop_id: Option<String>,
@@ -579,9 +578,8 @@ pub struct OrderFilter {
     pub limit: usize,
 }
 
-/// Filters for listing audit rows and outbox messages.
+/// Filters for listing audit rows and outbox messages (build with `..Default::default()`).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-#[non_exhaustive]
 pub struct LogFilter {
     /// Only this shop.
     pub shop_id: Option<String>,

@@ -12,10 +12,13 @@
 //! meta accounts connect --tenant shop --platform facebook --meta-id 123 --name Shop --token-env PAGE_TOKEN
 //! meta posts create --account ID --kind fb-text --text "Hi" --author ana --at +2h
 //! meta publisher run                         # the worker (store: --store / META_STORE)
+//! meta serve --listen 127.0.0.1:8080         # the live-sale server (webhooks, API, worker)
+//! meta commerce classify --catalog catalog.csv < comments.jsonl   # intents, items
 //! ```
 
 mod accounts;
 mod comments;
+mod commerce;
 mod demo;
 mod demo_publish;
 mod ig;
@@ -26,6 +29,7 @@ mod oauth;
 mod pages;
 mod posts;
 mod publisher_cmd;
+mod serve;
 mod store_cfg;
 mod webhook_parse;
 
@@ -79,6 +83,9 @@ enum Command {
     /// Comments on Page posts, live videos and Instagram media.
     #[command(subcommand)]
     Comments(comments::CommentsCommand),
+    /// Live-sale commerce tools: classify comments, evaluate the classifier.
+    #[command(subcommand)]
+    Commerce(commerce::CommerceCommand),
     /// Live videos and their comments (`--follow` to poll as they arrive).
     #[command(subcommand)]
     Live(live::LiveCommand),
@@ -94,6 +101,9 @@ enum Command {
     Posts(posts::PostsArgs),
     /// The publishing worker.
     Publisher(publisher_cmd::PublisherArgs),
+    /// The live-sale HTTP server: Meta and payment webhooks, the JSON API, the engine
+    /// worker and (with a Page token) the outbox dispatcher.
+    Serve(serve::ServeArgs),
 }
 
 #[derive(Debug, Args)]
@@ -289,12 +299,14 @@ async fn run(cli: Cli) -> Result<ExitCode> {
         Command::Pages(cmd) => pages::run(cmd).await,
         Command::Oauth(cmd) => oauth::run(cmd).await,
         Command::Comments(cmd) => comments::run(cmd).await,
+        Command::Commerce(cmd) => commerce::run(cmd),
         Command::Live(cmd) => live::run(cmd).await,
         Command::Messenger(cmd) => messenger::run(cmd).await,
         Command::Insights(cmd) => insights::run(cmd).await,
         Command::Accounts(args) => accounts::run(args).await,
         Command::Posts(args) => posts::run(args).await,
         Command::Publisher(args) => publisher_cmd::run(args).await,
+        Command::Serve(args) => serve::run(args).await,
         Command::Auth(AuthCommand::AppsecretProof {
             app_secret,
             token,

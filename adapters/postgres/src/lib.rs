@@ -10,6 +10,7 @@
 //! | [`meta_graph::messenger::policy::PolicyStore`] | `policy_inbound`, `policy_private_replies` |
 //! | [`meta_graph::publisher::store::AccountStore`] | `tenants`, `accounts` |
 //! | [`meta_graph::publisher::store::PublisherStore`] | `posts`, `post_audit`, `publish_attempts` |
+//! | [`meta_commerce::store::CommerceStore`] | `commerce_*`: shops, products (stock), lives, buyers, inbox, orders + lines, waitlist, outbox, audit |
 //!
 //! What makes it safe with many instances:
 //!
@@ -91,6 +92,7 @@
 //! | `policy.rs` | `PolicyStore` |
 //! | `accounts.rs` | `AccountStore` |
 //! | `posts.rs` | `PublisherStore`: posts, audit trail, claim, attempt log, governance reads |
+//! | `commerce.rs`, `commerce/{tx,rows}.rs` | `CommerceStore` and its READ COMMITTED + row-lock transaction |
 //! | `convert.rs` | checked conversions between domain values and columns |
 //! | [`error`] | [`PgStoreError`], [`ErrorClass`], mapping to the ports' errors |
 //!
@@ -113,6 +115,7 @@ use sqlx::PgPool;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 
 mod accounts;
+mod commerce;
 mod convert;
 pub mod error;
 pub mod migrate;

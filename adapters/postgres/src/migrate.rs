@@ -50,6 +50,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "publisher",
         sql: include_str!("../migrations/0002_publisher.sql"),
     },
+    Migration {
+        version: 3,
+        name: "commerce",
+        sql: include_str!("../migrations/0003_commerce.sql"),
+    },
 ];
 
 /// What [`migrate`] did.

@@ -11,6 +11,7 @@
 //! | [`PolicyStore`](meta_graph::messenger::policy::PolicyStore) | the 24-hour window per (Page, person), the one private reply per comment | `policy_inbound`, `policy_private_replies` |
 //! | [`AccountStore`](meta_graph::publisher::store::AccountStore) | tenants and their Meta accounts (governance, approval, kill switches) | `tenants`, `accounts` |
 //! | [`PublisherStore`](meta_graph::publisher::store::PublisherStore) | posts, the append-only audit trail, the publish-attempt log | `posts`, `post_audit`, `publish_attempts` |
+//! | [`CommerceStore`](meta_commerce::store::CommerceStore) | shops, catalogs with stock, lives, buyers, the comment inbox, orders, the waitlist, the outbox, the append-only audit log | `commerce_*` |
 //!
 //! Guarantees, each covered by a test (and by meta-graph's conformance suite, which
 //! runs against both a file and an in-memory store):
@@ -89,10 +90,12 @@
 //! | `policy` | `PolicyStore` |
 //! | `accounts` | `AccountStore` |
 //! | `publisher` | `PublisherStore`: posts, audit trail, attempts, `claim_due` |
+//! | `commerce` | `CommerceStore` and its `BEGIN IMMEDIATE` transaction (`CommerceTx`), batched statements |
 //! | `error` | [`SqliteError`], [`ErrorClass`], conversions to the ports' errors |
 //! | `convert` | integer and time conversions between the ports' types and columns |
 
 mod accounts;
+mod commerce;
 mod convert;
 mod error;
 pub mod migrate;

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use sqlx::SqlitePool;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use tokio::sync::{Mutex, MutexGuard};
+use tokio::sync::{Mutex, MutexGuard, OwnedMutexGuard};
 
 use crate::error::{SqliteError, db};
 use crate::migrate::{self, AppliedMigration, MIGRATIONS};
@@ -65,7 +65,8 @@ pub(crate) struct Inner {
     /// several pooled connections race for its lock makes them spin in the busy
     /// handler (unfair, and able to exhaust the timeout under load). A FIFO async
     /// mutex queues them instead; the busy timeout is left for other processes.
-    write: Mutex<()>,
+    /// Shared (`Arc`) so a commerce transaction can own its turn for its whole life.
+    write: Arc<Mutex<()>>,
     path: Option<PathBuf>,
 }
 
@@ -160,7 +161,7 @@ impl SqliteStore {
         Ok(SqliteStore {
             inner: Arc::new(Inner {
                 pool,
-                write: Mutex::new(()),
+                write: Arc::new(Mutex::new(())),
                 path,
             }),
         })
@@ -224,5 +225,11 @@ impl SqliteStore {
     /// taken *before* a connection so a one-connection pool cannot deadlock.
     pub(crate) async fn write_lock(&self) -> MutexGuard<'_, ()> {
         self.inner.write.lock().await
+    }
+
+    /// [`write_lock`](Self::write_lock) as an owned guard, for a transaction object
+    /// that outlives the borrow of the store (the commerce `CommerceTx`).
+    pub(crate) async fn write_lock_owned(&self) -> OwnedMutexGuard<()> {
+        Arc::clone(&self.inner.write).lock_owned().await
     }
 }

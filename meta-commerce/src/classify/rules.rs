@@ -1,25 +1,82 @@
-//! The built-in rules classifier (es/en/pt). PLACEHOLDER until the rules land.
+//! The built-in rules classifier for Spanish (Chile, Mexico, Argentina, Spain), English
+//! and Brazilian Portuguese live-sale comments.
+//!
+//! How a comment is read:
+//! 1. [`tokens`] splits it into words (folded: no case, no accents, stretched letters
+//!    collapsed, plus a light stem), numbers, punctuation, emoji, @tags and links.
+//! 2. [`lexicon`] marks cue phrases: claim verbs ("me llevo", "é meu", "I'll take"),
+//!    keep requests ("me la guardas?"), questions, cancels, negation, corrections,
+//!    past purchases, hypotheticals, sarcasm, compliments, spam.
+//! 3. Items are found by SKU code ("jea neg 30"), lot number ("#7", "la siete", "o 8"),
+//!    or product words and attributes matched against the catalog's aliases
+//!    ([`index`]): "la polera M roja" → `POL-ROJ-M`, colour + size across words, with
+//!    typo tolerance. Quantities come from digits and number words in three languages,
+//!    `x2`, "un par".
+//! 4. Negation, self-correction and cancels decide which items are newly requested;
+//!    clauses decide between purchase, question, cancel and other ([`analyze`]).
+//!
+//! The compiled catalog is cached by [`Catalog::fingerprint`], so repeated calls with
+//! the same catalog only pay for the comment.
 
-use std::sync::Arc;
+mod analyze;
+mod index;
+mod lexicon;
+mod tokens;
 
-use super::{Classification, ClassifyFuture, Intent, IntentClassifier};
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
+
+use super::{Classification, ClassifyFuture, IntentClassifier};
 use crate::catalog::Catalog;
+use index::Index;
 
-/// The built-in multilingual rules classifier.
+/// How many compiled catalogs are kept (a process usually serves a handful of shops).
+const CACHE_CAP: usize = 64;
+
+/// The built-in multilingual rules classifier (es, en, pt-BR). Cheap to share: the
+/// compiled form of each catalog is built once and cached by fingerprint.
 #[derive(Debug, Default)]
-pub struct RulesClassifier {}
+pub struct RulesClassifier {
+    cache: RwLock<HashMap<u64, Arc<Index>>>,
+}
 
 impl RulesClassifier {
-    /// A classifier.
+    /// A classifier with an empty catalog cache.
     #[must_use]
     pub fn new() -> Self {
-        RulesClassifier {}
+        RulesClassifier::default()
     }
 
     /// Classifies synchronously (the classifier does no I/O).
     #[must_use]
-    pub fn classify_sync(&self, _text: &str, _catalog: &Catalog) -> Classification {
-        Classification::new(Intent::Other, 0.0, "rules")
+    pub fn classify_sync(&self, text: &str, catalog: &Catalog) -> Classification {
+        let index = self.index(catalog);
+        analyze::classify(text, &index, lexicon::lexicon())
+    }
+
+    /// Compiles `catalog` now, so the first comment does not pay for it.
+    pub fn warm(&self, catalog: &Catalog) {
+        let _ = self.index(catalog);
+    }
+
+    fn index(&self, catalog: &Catalog) -> Arc<Index> {
+        let key = catalog.fingerprint();
+        if let Ok(cache) = self.cache.read()
+            && let Some(ix) = cache.get(&key)
+        {
+            return Arc::clone(ix);
+        }
+        let built = Arc::new(Index::build(catalog, lexicon::lexicon()));
+        // A poisoned lock only means another thread panicked mid-insert; the map is
+        // still a valid cache, so keep using it.
+        let mut cache = self
+            .cache
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if cache.len() >= CACHE_CAP {
+            cache.clear();
+        }
+        Arc::clone(cache.entry(key).or_insert(built))
     }
 }
 
@@ -27,6 +84,7 @@ impl IntentClassifier for RulesClassifier {
     fn name(&self) -> &str {
         "rules"
     }
+
     fn classify<'a>(&'a self, text: &'a str, catalog: &'a Arc<Catalog>) -> ClassifyFuture<'a> {
         let c = self.classify_sync(text, catalog);
         Box::pin(async move { Ok(c) })
