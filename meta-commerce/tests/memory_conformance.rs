@@ -35,3 +35,12 @@ async fn clones_share_the_data() {
     a.put_shop(&shop).await.unwrap();
     assert_eq!(b.shop("shop-1").await.unwrap(), Some(shop));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn pipeline_scenarios_on_memory() {
+    meta_commerce::testing::pipeline::run_all(|| async {
+        std::sync::Arc::new(meta_commerce::memory::InMemoryCommerceStore::new())
+            as std::sync::Arc<dyn meta_commerce::store::CommerceStore>
+    })
+    .await;
+}

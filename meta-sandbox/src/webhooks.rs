@@ -679,6 +679,7 @@ pub struct LiveSale {
     batch_size: usize,
     start_time: u64,
     seed: u64,
+    messages: Option<std::sync::Arc<Vec<String>>>,
 }
 
 /// One generated comment.
@@ -717,7 +718,19 @@ impl LiveSale {
             batch_size: 1,
             start_time,
             seed: 42,
+            messages: None,
         }
+    }
+
+    /// The comment texts to use, in order (comment `i` says `messages[i % len]`)
+    /// instead of the built-in Spanish order phrases: a caller with its own catalog
+    /// and labelled phrasings (meta-commerce's simulator) drives the sale with them.
+    #[must_use]
+    pub fn messages(mut self, messages: Vec<String>) -> Self {
+        if !messages.is_empty() {
+            self.messages = Some(std::sync::Arc::new(messages));
+        }
+        self
     }
     /// Total comments (buyers comment in random order, some several times).
     #[must_use]
@@ -820,7 +833,10 @@ impl LiveSale {
                 buyer_name,
                 comment_id: format!("{video}_{}", digits(&mut rng, 16)),
                 post_id: post_id.clone(),
-                message: order_message(&mut rng),
+                message: match &self.messages {
+                    Some(m) => m[i % m.len()].clone(),
+                    None => order_message(&mut rng),
+                },
                 created_time: self.start_time + offset,
             });
         }

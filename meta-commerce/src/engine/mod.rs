@@ -41,6 +41,10 @@ pub use ingest::IngestReport;
 pub use process::ProcessReport;
 pub use settle::PaymentOutcome;
 
+/// How long a live read from the store is trusted: closing a live in this process
+/// takes effect at once, in another process (several servers) within this time.
+const LIVE_CACHE_TTL: Duration = Duration::from_secs(2);
+
 /// Tuning knobs.
 #[derive(Debug, Clone)]
 #[non_exhaustive]
@@ -219,7 +223,8 @@ pub struct Engine {
     payments: Option<Arc<PaymentRouter>>,
     config: EngineConfig,
     catalogs: RwLock<HashMap<String, Arc<Catalog>>>,
-    lives: RwLock<HashMap<String, Live>>,
+    /// Lives by video post id, with when they were read (monotonic clock time).
+    lives: RwLock<HashMap<String, (Live, Duration)>>,
     notify: Notify,
     stats: EngineStats,
 }
@@ -494,7 +499,7 @@ impl Engine {
             .await
             .map_err(|e| if e.is_not_found() { EngineError::UnknownLive(live_id.to_owned()) } else { e.into() })?;
         if let Ok(mut g) = self.lives.write() {
-            g.retain(|_, l| l.id != live_id);
+            g.retain(|_, (l, _)| l.id != live_id);
         }
         Ok(())
     }
@@ -505,11 +510,13 @@ impl Engine {
         }
     }
 
-    /// The live on `post_id` (cached; closed/reopened lives refresh through
-    /// [`Engine::close_live`]).
+    /// The live on `post_id`, cached for [`LIVE_CACHE_TTL`] (a batch of comments on
+    /// 1,000 lives must not cost 1,000 reads).
     pub(crate) async fn live_for_post(&self, post_id: &str) -> Result<Option<Live>, EngineError> {
+        let now = self.clock.elapsed();
         if let Ok(g) = self.lives.read()
-            && let Some(l) = g.get(post_id)
+            && let Some((l, at)) = g.get(post_id)
+            && now.saturating_sub(*at) < LIVE_CACHE_TTL
         {
             return Ok(Some(l.clone()));
         }
@@ -517,7 +524,7 @@ impl Engine {
         if let Some(l) = &live
             && let Ok(mut g) = self.lives.write()
         {
-            g.insert(post_id.to_owned(), l.clone());
+            g.insert(post_id.to_owned(), (l.clone(), now));
         }
         Ok(live)
     }

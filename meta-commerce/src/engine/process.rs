@@ -123,7 +123,7 @@ impl Engine {
             let mut lives: HashMap<String, Live> = HashMap::new();
             for row in &group {
                 if !lives.contains_key(&row.live_id)
-                    && let Some(l) = self.store.live(&row.live_id).await?
+                    && let Some(l) = self.live_for_post(&row.post_id).await?
                 {
                     lives.insert(l.id.clone(), l);
                 }

@@ -108,7 +108,9 @@ impl Ctx<'_, '_> {
                     t.norm == "n" && self.toks.get(i + 1).is_some_and(|t| t.kind != Kind::Num);
                 let lotmark =
                     f & flag::LOTMARK != 0 && !size_context && !n_not_number && !self.in_cue(i);
-                let article = f & flag::ARTICLE != 0;
+                // A lot is singular ("la 7", "o 8"); "las dos" is "both of them".
+                let plural = matches!(t.norm.as_str(), "los" | "las" | "os" | "as");
+                let article = f & flag::ARTICLE != 0 && !plural;
                 if (lotmark || article)
                     && let Some(v) = self.num_value(i + 1)
                     && !self.used.get(i + 1).copied().unwrap_or(true)
