@@ -347,6 +347,17 @@ const SEVERAL: &[Case] = &[
 
 const QUANTITIES: &[Case] = &[
     (
+        "one of the two black socks please",
+        "purchase",
+        &[("CAL-NEG-UN", 1)],
+    ),
+    // Spanish "dos" before a Portuguese alias is still two.
+    (
+        "quiero dos calça jeans azul",
+        "purchase",
+        &[("JEA-AZU-28", 2)],
+    ),
+    (
         "quiero 3 calcetas blancas",
         "purchase",
         &[("CAL-BLA-UN", 3)],
@@ -854,6 +865,8 @@ const CLAIMS_BY_NAME: &[Case] = &[
 ];
 
 const QUESTIONS: &[Case] = &[
+    // Portuguese "dos" is "of the".
+    ("qual o preço dos tênis brancos?", "question", &[]),
     ("la 9 es talla L?", "question", &[]),
     ("cuánto sale el gloss?", "question", &[]),
     ("tienen las zapatillas blancas en 38?", "question", &[]),
@@ -946,6 +959,12 @@ const QUESTIONS: &[Case] = &[
 ];
 
 const CANCELS: &[Case] = &[
+    (
+        "cancela una de las dos poleras rojas M",
+        "cancel",
+        &[("POL-ROJ-M", 1)],
+    ),
+    ("cancela 2 de la 13", "cancel", &[("CAL-NEG-UN", 2)]),
     ("cancela el collar porfa", "cancel", &[("COL-PLA-01", 1)]),
     ("ya no quiero la 25", "cancel", &[("CAR-NEG-01", 1)]),
     ("bájame de la 3 por favor", "cancel", &[("POL-ROJ-L", 1)]),
@@ -1002,6 +1021,13 @@ const CANCELS: &[Case] = &[
 ];
 
 const OTHER: &[Case] = &[
+    // Claim words without a purchase.
+    ("me quedo con las ganas 😭", "other", &[]),
+    ("quiero llorar la 7 se agotó", "other", &[]),
+    ("I want to cry, everything is so pretty", "other", &[]),
+    ("me llevo bien con la vendedora jaja", "other", &[]),
+    ("take care everyone", "other", &[]),
+    ("I'll take a look", "other", &[]),
     ("qué lindo el collar 😍", "other", &[]),
     ("amo essa paleta", "other", &[]),
     ("@Caro mira la 7", "other", &[]),

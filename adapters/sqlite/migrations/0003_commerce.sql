@@ -29,8 +29,8 @@ CREATE TABLE commerce_products (
     lot            INTEGER CHECK (lot BETWEEN 0 AND 4294967295),
     price_minor    INTEGER NOT NULL,
     currency       TEXT    NOT NULL,
-    -- The stock the last import declared (`Product::stock`); the live counts follow.
-    imported_stock INTEGER NOT NULL CHECK (imported_stock BETWEEN 0 AND 4294967295),
+    -- The live counts. A product's `stock` reads back as available + reserved: the
+    -- unsold units on hand, what the next catalog import would declare.
     available      INTEGER NOT NULL,
     reserved       INTEGER NOT NULL,
     sold           INTEGER NOT NULL,

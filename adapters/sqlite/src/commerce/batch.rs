@@ -246,13 +246,13 @@ pub(super) async fn upsert_products(
         conn,
         "import products",
         &values,
-        9,
+        8,
         "INSERT INTO commerce_products (shop_id, sku, name, aliases, lot, price_minor, \
-         currency, imported_stock, available, reserved, sold) ",
+         currency, available, reserved, sold) ",
         " ON CONFLICT (shop_id, sku) DO UPDATE SET name = excluded.name, \
          aliases = excluded.aliases, lot = excluded.lot, price_minor = excluded.price_minor, \
-         currency = excluded.currency, imported_stock = excluded.imported_stock, \
-         available = max(excluded.imported_stock - commerce_products.reserved, 0)",
+         currency = excluded.currency, \
+         available = max(excluded.available - commerce_products.reserved, 0)",
         &mut |b, v: &&ProductValues<'_>| {
             let p = v.p;
             b.push_bind(shop_id)
@@ -262,7 +262,7 @@ pub(super) async fn upsert_products(
                 .push_bind(p.lot.map(i64::from))
                 .push_bind(p.price.minor)
                 .push_bind(p.price.currency.as_str())
-                .push_bind(i64::from(p.stock))
+                // `excluded.available` is the declared stock in the upsert above.
                 .push_bind(i64::from(p.stock))
                 .push("0, 0");
         },

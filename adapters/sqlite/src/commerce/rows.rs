@@ -122,8 +122,7 @@ macro_rules! live_columns {
 
 macro_rules! product_columns {
     () => {
-        "shop_id, sku, name, aliases, lot, price_minor, currency, imported_stock, available, \
-         reserved, sold"
+        "shop_id, sku, name, aliases, lot, price_minor, currency, available, reserved, sold"
     };
 }
 
@@ -215,6 +214,7 @@ pub(super) fn product_from_row(r: &SqliteRow) -> Result<ProductRecord, SqliteErr
     let aliases: Vec<String> = serde_json::from_str(aliases)
         .map_err(|err| SqliteError::invalid("aliases", err.to_string()))?;
     let lot: Option<i64> = r.try_get("lot").map_err(e())?;
+    let stock = stock_from_row(r)?;
     let mut product = Product::new(
         r.try_get::<String, _>("sku").map_err(e())?,
         r.try_get::<String, _>("name").map_err(e())?,
@@ -222,7 +222,8 @@ pub(super) fn product_from_row(r: &SqliteRow) -> Result<ProductRecord, SqliteErr
             r.try_get("price_minor").map_err(e())?,
             currency("price currency", cur)?,
         ),
-        to_u32("imported_stock", r.try_get("imported_stock").map_err(e())?)?,
+        // The unsold units on hand (see the migration).
+        u32::try_from(stock.available.saturating_add(stock.reserved).max(0)).unwrap_or(u32::MAX),
     )
     .with_aliases(aliases);
     if let Some(lot) = lot {
@@ -231,6 +232,6 @@ pub(super) fn product_from_row(r: &SqliteRow) -> Result<ProductRecord, SqliteErr
     Ok(ProductRecord {
         shop_id: r.try_get("shop_id").map_err(e())?,
         product,
-        stock: stock_from_row(r)?,
+        stock,
     })
 }

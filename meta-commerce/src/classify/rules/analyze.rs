@@ -86,21 +86,30 @@ impl How {
     }
 }
 
+/// One item reference in the comment.
 #[derive(Debug, Clone)]
 struct Mention {
+    /// Token range `[start, end)`.
     start: usize,
     end: usize,
     res: Res,
     how: How,
+    /// Quantity and whether it counts pairs ("dos pares").
     qty: Option<(u32, bool)>,
+    /// The token the quantity came from (for the evidence).
     qty_tok: Option<usize>,
+    /// What named it, kept so a later "la azul" can borrow the product words.
     words: Vec<String>,
     colours: u32,
     sizes: u16,
     nums: Vec<u32>,
+    /// Only colours, sizes or numbers, no product word ("la roja", "en L").
     attr_only: bool,
+    /// Under a negation ("no quiero la 7", "la 7 no").
     negated: bool,
+    /// Replaced by a correction ("…no, mejor la L") or "en vez de".
     rejected: bool,
+    /// Followed by "sí" ("la azul sí").
     affirmed: bool,
 }
 
@@ -125,6 +134,7 @@ impl Mention {
     }
 }
 
+/// A cue phrase found in the comment.
 #[derive(Debug, Clone, Copy)]
 struct CueHit {
     start: usize,
@@ -133,21 +143,27 @@ struct CueHit {
     lang: u8,
 }
 
+/// A stretch of the comment between sentence punctuation (or "pero", "but").
 #[derive(Debug, Default, Clone)]
 struct Clause {
     start: usize,
     end: usize,
+    /// Has "?" or "¿".
     qmark: bool,
+    /// Asks something (an interrogative, a question-opening verb, or "?" without claim).
     question: bool,
+    /// Its only question is about stock ("queda?", "still available?").
     stock_only: bool,
+    /// Has a keep request ("me la guardas?") or a buying infinitive.
     keep: bool,
+    /// Has a claim verb.
     claim: bool,
-    cancel: bool,
-    past: bool,
-    cond: bool,
+    /// The punctuation that ends it.
     terminal: char,
 }
 
+/// Everything known about one comment while it is being read; per-token vectors are
+/// indexed like `toks`.
 struct Ctx<'a, 'i> {
     text: &'a str,
     lex: &'static Lexicon,
@@ -214,6 +230,9 @@ pub(crate) fn classify(text: &str, idx: &Index, lex: &'static Lexicon) -> Classi
     cx.find_runs();
     cx.absorb_variants();
     cx.inherit_context();
+    // A colour or size that fits nothing and no item before it is not an item.
+    cx.mentions
+        .retain(|m| !(m.attr_only && matches!(&m.res, Res::Unknown(s) if s.is_empty())));
     cx.bare_lots();
     cx.assign_quantities();
     cx.polarity();
@@ -283,8 +302,20 @@ impl<'a, 'i> Ctx<'a, 'i> {
     fn number_word(&self, i: usize) -> Option<(u32, usize)> {
         let w = self.info.get(i)?;
         let v = w.number?;
+        // Portuguese "dos" is "of the" ("o preço dos tênis"); right after a claim verb or
+        // at the start of a clause it is Spanish "two" even in a Portuguese-looking
+        // comment ("quiero dos calça jeans").
         if self.toks[i].norm == "dos" && self.pt {
-            return None;
+            let after_claim = i > 0
+                && self.in_cue(i - 1)
+                && self.hits.iter().any(|h| {
+                    h.start + h.len == i && matches!(h.cue, Cue::Claim | Cue::Keep | Cue::ClaimWeak)
+                });
+            let clause_start =
+                i == 0 || matches!(self.toks[i - 1].kind, Kind::Punct(_) | Kind::Emoji(_));
+            if !after_claim && !clause_start {
+                return None;
+            }
         }
         // "media docena", "meia dúzia", "half a dozen"
         if v == 12 && i > 0 {
@@ -611,23 +642,48 @@ impl<'a, 'i> Ctx<'a, 'i> {
             });
             self.rebuild_cue_index();
         }
-        // A claim followed by "saber"/"ver" is not a claim ("quiero saber").
+        // A claim followed by "saber"/"ver" asks for information ("quiero saber");
+        // followed by any other verb that is not about buying it is not a claim at all
+        // ("quiero llorar", "I want to cry", "me quedo con las ganas").
         let mut blocked = Vec::new();
+        let mut neutral = Vec::new();
         for (k, h) in self.hits.iter().enumerate() {
-            if matches!(h.cue, Cue::Claim | Cue::Keep) {
-                let mut j = h.start + h.len;
-                if self
-                    .word(j)
-                    .is_some_and(|w| w == "to" || w == "de" || w == "que")
-                {
-                    j += 1;
-                }
-                if let Some(next) = self.cue_at.get(j).copied().flatten()
-                    && self.hits[next].cue == Cue::BlockInf
-                {
-                    blocked.push(k);
+            if !matches!(h.cue, Cue::Claim | Cue::Keep) {
+                continue;
+            }
+            let mut j = h.start + h.len;
+            let to = self.word(j).is_some_and(|w| w == "to");
+            if to || self.word(j).is_some_and(|w| w == "de" || w == "que") {
+                j += 1;
+            }
+            match self
+                .cue_at
+                .get(j)
+                .copied()
+                .flatten()
+                .map(|n| self.hits[n].cue)
+            {
+                Some(Cue::BlockInf) => blocked.push(k),
+                Some(Cue::BuyInf | Cue::Keep | Cue::Claim) => {}
+                _ => {
+                    let Some(t) = self.toks.get(j).filter(|t| t.kind == Kind::Word) else {
+                        continue;
+                    };
+                    let infinitive = t.norm.len() >= 4
+                        && (t.norm.ends_with("ar")
+                            || t.norm.ends_with("er")
+                            || t.norm.ends_with("ir"))
+                        && self.info[j].flags & flag::FUNCTION == 0;
+                    let product = !self.idx.word_posting(&t.stem).is_empty()
+                        || self.lex.colour(&t.norm).is_some();
+                    if (infinitive || to && self.info[j].number.is_none()) && !product {
+                        neutral.push(k);
+                    }
                 }
             }
+        }
+        for k in neutral {
+            self.hits[k].cue = Cue::Greeting;
         }
         for k in blocked {
             self.hits[k].cue = Cue::Topic;
@@ -718,9 +774,6 @@ impl<'a, 'i> Ctx<'a, 'i> {
                 }
                 Cue::Keep | Cue::BuyInf => cl.keep = true,
                 Cue::Claim | Cue::ClaimWeak | Cue::Swap => cl.claim = true,
-                Cue::Cancel => cl.cancel = true,
-                Cue::Past => cl.past = true,
-                Cue::If | Cue::Cond => cl.cond = true,
                 _ => {}
             }
             if h.cue == Cue::Question {

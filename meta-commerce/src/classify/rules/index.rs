@@ -73,7 +73,7 @@ fn feature_of(lex: &Lexicon, t: &super::tokens::Token<'_>) -> Option<Feature> {
             if function && !(t.collapsed && t.norm.len() <= 3 && info.flags & flag::FUNCTION != 0) {
                 return None;
             }
-            if let Some(c) = lex.colour(&t.stem) {
+            if let Some(c) = lex.colour(&t.norm) {
                 return Some(Feature::Colour(c, t.stem.clone()));
             }
             if t.norm.chars().count() < 2 {
@@ -214,10 +214,11 @@ impl Index {
     }
 
     /// The closest product word to a misspelled one (`chaketa` → `chaquet`), if close
-    /// enough: edit distance 1 for 5–7 letters, 2 from 8.
+    /// enough: edit distance 1 for 6–7 letters, 2 from 8.
     pub(crate) fn fuzzy_word(&self, norm: &str) -> Option<&str> {
         let len = norm.chars().count();
-        if len < 5 {
+        // Five-letter words are too often other real words ("ganas" / "gafas").
+        if len < 6 {
             return None;
         }
         let max = if len >= 8 { 2 } else { 1 };

@@ -180,7 +180,7 @@ pub(crate) struct Lexicon {
     pub(crate) phrases: FastMap<String, Vec<Phrase>>,
     /// Word (normalized) → what it is.
     pub(crate) words: FastMap<String, WordInfo>,
-    /// Colour word stem → colour id.
+    /// Colour word (normalized, singular and plural) → colour id.
     pub(crate) colours: FastMap<String, u8>,
     /// Verbs that make a claim with a clitic: "sepárame", "apártamela".
     pub(crate) clitic_verbs: Vec<String>,
@@ -681,16 +681,20 @@ impl Lexicon {
                 }
             }
         }
+        // Colours are matched on the whole word (and its plural), not the stem: stems of
+        // short words collide ("viña" and "vino" share "vin").
         let mut colours = FastMap::default();
         for (id, list) in COLOURS.iter().enumerate() {
+            let id = u8::try_from(id).unwrap_or(u8::MAX);
             for w in list.split('|') {
-                let toks = tokenize(w);
-                // Multi-word colours ("azul marino") are keyed by their last word's stem
-                // only when it is not a colour already (keeps "azul" blue).
-                if let Some(last) = toks.last() {
-                    colours
-                        .entry(last.stem.clone())
-                        .or_insert(u8::try_from(id).unwrap_or(u8::MAX));
+                for t in tokenize(w) {
+                    for form in [
+                        t.norm.clone(),
+                        format!("{}s", t.norm),
+                        format!("{}es", t.norm),
+                    ] {
+                        colours.entry(form).or_insert(id);
+                    }
                 }
             }
         }
@@ -709,9 +713,9 @@ impl Lexicon {
         self.words.get(norm).copied().unwrap_or_default()
     }
 
-    /// The colour id of a word stem.
-    pub(crate) fn colour(&self, stem: &str) -> Option<u8> {
-        self.colours.get(stem).copied()
+    /// The colour id of a normalized word ("rojas", "vermelha", "black").
+    pub(crate) fn colour(&self, norm: &str) -> Option<u8> {
+        self.colours.get(norm).copied()
     }
 
     /// "sepárame", "apártamela", "guardámelo": a claim verb with clitics attached.
@@ -746,8 +750,9 @@ mod tests {
         assert!(lex.phrases.contains_key("quiero"));
         assert_eq!(lex.word("siete").number, Some(7));
         assert_eq!(lex.word("g").size, Some(3));
-        assert!(lex.colour("vermelh").is_some());
-        assert_eq!(lex.colour("negr"), lex.colour("pret"));
+        assert!(lex.colour("vermelha").is_some());
+        assert_eq!(lex.colour("negras"), lex.colour("preto"));
+        assert!(lex.colour("vina").is_none());
     }
 
     #[test]

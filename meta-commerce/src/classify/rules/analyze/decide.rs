@@ -311,6 +311,10 @@ impl Ctx<'_, '_> {
             for h in live_claims.iter().take(2) {
                 self.ev_cue("verb", *h);
             }
+            for &c in &real_q {
+                // A separate question ("quiero la 7! hacen envíos?"): noted, not decisive.
+                self.ev_question(c);
+            }
             for k in 0..self.mentions.len() {
                 if self.mentions[k].negated || self.mentions[k].rejected {
                     let s = self.span(self.mentions[k].start, self.mentions[k].end);

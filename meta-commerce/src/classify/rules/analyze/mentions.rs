@@ -157,7 +157,7 @@ impl Ctx<'_, '_> {
         };
         t.kind == Kind::Word
             && self.flags(i) & flag::FUNCTION == 0
-            && (!self.idx.word_posting(&t.stem).is_empty() || self.lex.colour(&t.stem).is_some())
+            && (!self.idx.word_posting(&t.stem).is_empty() || self.lex.colour(&t.norm).is_some())
     }
 
     pub(super) fn find_features(&mut self) {
@@ -181,7 +181,7 @@ impl Ctx<'_, '_> {
             if info.flags & flag::FUNCTION != 0 && !(t.collapsed && product_word) {
                 continue;
             }
-            if let Some(c) = self.lex.colour(&t.stem) {
+            if let Some(c) = self.lex.colour(&t.norm) {
                 self.feat[i] = Feat::Colour(c);
                 continue;
             }
@@ -245,6 +245,23 @@ impl Ctx<'_, '_> {
             {
                 // "media docena": "media" is part of the number, not the socks.
                 self.used[i - 1] = true;
+            }
+            // "una de las dos poleras": the quantity is the first number.
+            let of_the_n = i >= 3
+                && self.has_flag(i - 1, flag::ARTICLE)
+                && self.has_flag(i - 2, flag::OF)
+                && (self.num_value(i - 3).is_some() || is_one(&self.toks[i - 3].norm));
+            if of_the_n {
+                self.role[i] = NumRole::Ignore;
+                if matches!(self.role[i - 3], NumRole::None | NumRole::Bare)
+                    || is_one(&self.toks[i - 3].norm)
+                {
+                    self.role[i - 3] = NumRole::Qty {
+                        pair: false,
+                        after: false,
+                    };
+                }
+                continue;
             }
             let role = if prev_is("x") || next.is_some_and(|t| t.is_word("x")) && is_digit {
                 NumRole::Qty {
@@ -750,7 +767,7 @@ impl Ctx<'_, '_> {
             let NumRole::Qty { pair, after } = self.role[i] else {
                 continue;
             };
-            let value = if self.flags(i) & flag::PAIR != 0 {
+            let value = if self.flags(i) & flag::PAIR != 0 || is_one(&self.toks[i].norm) {
                 1
             } else if self.toks[i].norm == "couple" {
                 2
@@ -778,4 +795,9 @@ impl Ctx<'_, '_> {
             }
         }
     }
+}
+
+/// "una", "one", "um": the number one written as an article.
+fn is_one(norm: &str) -> bool {
+    matches!(norm, "un" | "una" | "uno" | "one" | "um" | "uma")
 }
