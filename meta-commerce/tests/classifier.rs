@@ -135,6 +135,13 @@ fn dataset_dir() -> PathBuf {
 #[test]
 fn dev_set_meets_its_floors() {
     let dir = dataset_dir();
+    // The dev set lives beside the repository (`../shared`), not in it: a checkout
+    // without it skips this one test (the phenomenon tests below still run), unless
+    // META_LIVE_COMMENTS_DIR names a folder explicitly.
+    if std::env::var_os("META_LIVE_COMMENTS_DIR").is_none() && !dir.join("dev.jsonl").exists() {
+        println!("skipped: ../shared/datasets/live-comments/dev.jsonl not found (set META_LIVE_COMMENTS_DIR)");
+        return;
+    }
     let read = |name: &str| {
         std::fs::read_to_string(dir.join(name)).unwrap_or_else(|e| {
             panic!(

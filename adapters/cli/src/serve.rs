@@ -15,7 +15,7 @@ use std::time::Duration;
 use anyhow::{Context, Result, bail};
 use clap::Args;
 use meta_commerce::Currency;
-use meta_commerce::dispatch::{Dispatcher, GraphSender, LinkFuture, LinkResolver};
+use meta_commerce::dispatch::{Dispatcher, GraphSender, LinkResolver};
 use meta_commerce::engine::Engine;
 use meta_commerce::store::{CommerceStore, Shop};
 use meta_core::Client;
@@ -136,7 +136,7 @@ pub(crate) async fn run(args: ServeArgs) -> Result<ExitCode> {
         (Some(token), Some(page)) => {
             let client = graph_client(&args, token, clock.clone())?;
             let sender = Arc::new(GraphSender::for_page(page, client, guard));
-            let links = Arc::new(EngineLinks(engine.clone()));
+            let links: Arc<dyn LinkResolver> = engine.clone();
             Some(Dispatcher::new(
                 stores.commerce.clone(),
                 sender,
@@ -301,22 +301,6 @@ fn optional_env(name: &str) -> Result<Option<String>> {
         Ok(v) => Ok(Some(v.trim().to_owned())),
         Err(std::env::VarError::NotPresent) => Ok(None),
         Err(std::env::VarError::NotUnicode(_)) => bail!("{name} is not valid UTF-8"),
-    }
-}
-
-/// The dispatcher's `{payment_link}` resolver: the engine's current link of an order.
-#[derive(Debug)]
-struct EngineLinks(Arc<Engine>);
-
-impl LinkResolver for EngineLinks {
-    fn payment_link<'a>(&'a self, order_id: &'a str) -> LinkFuture<'a> {
-        Box::pin(async move {
-            self.0
-                .ensure_payment_link(order_id)
-                .await
-                .map(|link| link.map(|l| l.url))
-                .map_err(|e| e.to_string())
-        })
     }
 }
 
