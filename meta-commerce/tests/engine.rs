@@ -43,7 +43,7 @@ async fn a_comment_becomes_a_reservation_an_order_and_two_replies() {
 #[tokio::test]
 async fn every_webhook_delivered_three_times_makes_one_order() {
     let f = fixture().await;
-    let (body, sig) = delivery(vec![comment("1", "b1", "buy POL-ROJ-M", T0), comment("2", "b2", "buy POL-ROJ-L", T0)]);
+    let (body, sig) = delivery(&[comment("1", "b1", "buy POL-ROJ-M", T0), comment("2", "b2", "buy POL-ROJ-L", T0)]);
     let mut reports = Vec::new();
     for _ in 0..3 {
         reports.push(f.engine.ingest_webhook(&body, Some(&sig)).await.unwrap());
@@ -61,7 +61,7 @@ async fn every_webhook_delivered_three_times_makes_one_order() {
 #[tokio::test]
 async fn forged_unsigned_and_malformed_webhooks_store_nothing() {
     let f = fixture().await;
-    let (body, _) = delivery(vec![comment("1", "b1", "buy POL-ROJ-M", T0)]);
+    let (body, _) = delivery(&[comment("1", "b1", "buy POL-ROJ-M", T0)]);
     let forged = meta_core::webhook::sign(&secrecy::SecretString::from("other"), &body);
     assert!(matches!(f.engine.ingest_webhook(&body, Some(&forged)).await, Err(EngineError::Signature(_))));
     assert!(matches!(f.engine.ingest_webhook(&body, None).await, Err(EngineError::Signature(_))));
@@ -80,7 +80,7 @@ async fn sixty_four_concurrent_buyers_get_exactly_the_stock() {
     for i in 0..64 {
         let engine = f.engine.clone();
         tasks.push(tokio::spawn(async move {
-            let (body, sig) = delivery(vec![comment(&format!("c{i}"), &format!("b{i}"), "buy POL-ROJ-M", T0 + i)]);
+            let (body, sig) = delivery(&[comment(&format!("c{i}"), &format!("b{i}"), "buy POL-ROJ-M", T0 + i)]);
             engine.ingest_webhook(&body, Some(&sig)).await.unwrap();
             engine.process_pending().await.unwrap();
         }));

@@ -18,14 +18,14 @@ use meta_graph::store::SequentialIds;
 use secrecy::SecretString;
 use serde_json::json;
 
-pub const SECRET: &str = "test-app-secret";
-pub const PAGE: &str = "1000";
-pub const POST: &str = "1000_555";
-pub const T0: u64 = 1_790_000_000;
+pub(crate) const SECRET: &str = "test-app-secret";
+pub(crate) const PAGE: &str = "1000";
+pub(crate) const POST: &str = "1000_555";
+pub(crate) const T0: u64 = 1_790_000_000;
 
 /// `buy SKU*N SKU`, `cancel [SKU*N]`, `maybe SKU|SKU`, `ask …`, anything else → other.
 #[derive(Debug, Default)]
-pub struct ScriptClassifier;
+pub(crate) struct ScriptClassifier;
 
 fn items(words: &[&str]) -> Vec<ItemRequest> {
     words
@@ -57,21 +57,21 @@ impl IntentClassifier for ScriptClassifier {
     }
 }
 
-pub const CATALOG: &str = "sku,name,aliases,price,currency,stock\n\
+pub(crate) const CATALOG: &str = "sku,name,aliases,price,currency,stock\n\
 POL-ROJ-M,Polera roja talla M,polera roja M|#1,12990,CLP,5\n\
 POL-ROJ-L,Polera roja talla L,polera roja L|#2,12990,CLP,3\n\
 LAB-MATE-05,Labial mate rojo tono 05,labial rojo|#3,189,MXN,10\n\
 ZAP-NEG-39,Zapatillas negras 39,zapas negras 39|#4,39990,CLP,0\n";
 
-pub struct Fixture {
-    pub store: Arc<dyn CommerceStore>,
-    pub engine: Arc<Engine>,
-    pub clock: Arc<ManualClock>,
-    pub live: Live,
-    pub verifier: Verifier,
+pub(crate) struct Fixture {
+    pub(crate) store: Arc<dyn CommerceStore>,
+    pub(crate) engine: Arc<Engine>,
+    pub(crate) clock: Arc<ManualClock>,
+    pub(crate) live: Live,
+    pub(crate) verifier: Verifier,
 }
 
-pub async fn fixture_on(store: Arc<dyn CommerceStore>) -> Fixture {
+pub(crate) async fn fixture_on(store: Arc<dyn CommerceStore>) -> Fixture {
     let clock = Arc::new(ManualClock::new(T0));
     let verifier = Verifier::new(SecretString::from(SECRET));
     let engine = Engine::builder(store.clone(), clock.clone())
@@ -88,12 +88,12 @@ pub async fn fixture_on(store: Arc<dyn CommerceStore>) -> Fixture {
     Fixture { store, engine, clock, live, verifier }
 }
 
-pub async fn fixture() -> Fixture {
+pub(crate) async fn fixture() -> Fixture {
     fixture_on(Arc::new(meta_commerce::memory::InMemoryCommerceStore::new())).await
 }
 
 /// One comment change.
-pub fn comment(id: &str, buyer: &str, text: &str, created: u64) -> serde_json::Value {
+pub(crate) fn comment(id: &str, buyer: &str, text: &str, created: u64) -> serde_json::Value {
     json!({"field": "feed", "value": {
         "from": {"id": buyer, "name": format!("Buyer {buyer}")},
         "post_id": POST, "comment_id": format!("555_{id}"), "parent_id": POST,
@@ -102,7 +102,7 @@ pub fn comment(id: &str, buyer: &str, text: &str, created: u64) -> serde_json::V
 }
 
 /// A signed delivery of some changes.
-pub fn delivery(changes: Vec<serde_json::Value>) -> (Vec<u8>, String) {
+pub(crate) fn delivery(changes: &[serde_json::Value]) -> (Vec<u8>, String) {
     let body = serde_json::to_vec(&json!({"object": "page", "entry": [{"id": PAGE, "time": T0, "changes": changes}]}))
         .unwrap();
     let sig = meta_core::webhook::sign(&SecretString::from(SECRET), &body);
@@ -110,21 +110,21 @@ pub fn delivery(changes: Vec<serde_json::Value>) -> (Vec<u8>, String) {
 }
 
 impl Fixture {
-    pub async fn say(&self, id: &str, buyer: &str, text: &str) {
+    pub(crate) async fn say(&self, id: &str, buyer: &str, text: &str) {
         self.say_at(id, buyer, text, T0).await;
     }
-    pub async fn say_at(&self, id: &str, buyer: &str, text: &str, created: u64) {
-        let (body, sig) = delivery(vec![comment(id, buyer, text, created)]);
+    pub(crate) async fn say_at(&self, id: &str, buyer: &str, text: &str, created: u64) {
+        let (body, sig) = delivery(&[comment(id, buyer, text, created)]);
         self.engine.ingest_webhook(&body, Some(&sig)).await.unwrap();
     }
-    pub async fn stock(&self, sku: &str) -> (i64, i64, i64) {
+    pub(crate) async fn stock(&self, sku: &str) -> (i64, i64, i64) {
         let s = self.store.stock("shop", sku).await.unwrap().unwrap();
         (s.available, s.reserved, s.sold)
     }
-    pub fn advance(&self, d: Duration) {
+    pub(crate) fn advance(&self, d: Duration) {
         self.clock.advance(d);
     }
-    pub async fn orders_of(&self, buyer: &str) -> Vec<meta_commerce::store::Order> {
+    pub(crate) async fn orders_of(&self, buyer: &str) -> Vec<meta_commerce::store::Order> {
         self.store
             .orders(&OrderFilter { buyer_id: Some(buyer.into()), ..Default::default() })
             .await
@@ -132,7 +132,7 @@ impl Fixture {
     }
     /// Stock invariants against the orders: reserved = open lines, sold = paid lines,
     /// nothing negative, nothing created or lost (`declared` = imported + restocked).
-    pub async fn check_invariants(&self, declared: &HashMap<String, i64>) {
+    pub(crate) async fn check_invariants(&self, declared: &HashMap<String, i64>) {
         let orders = self.store.orders(&OrderFilter::default()).await.unwrap();
         for p in self.store.products("shop").await.unwrap() {
             let s = &p.stock;
@@ -156,7 +156,7 @@ impl Fixture {
     }
 }
 
-pub fn declared() -> HashMap<String, i64> {
+pub(crate) fn declared() -> HashMap<String, i64> {
     [("POL-ROJ-M", 5), ("POL-ROJ-L", 3), ("LAB-MATE-05", 10), ("ZAP-NEG-39", 0)]
         .into_iter()
         .map(|(k, v)| (k.to_owned(), v))
