@@ -17,12 +17,17 @@ use clap::Args;
 use meta_commerce::Currency;
 use meta_commerce::dispatch::{Dispatcher, GraphSender, LinkResolver};
 use meta_commerce::engine::Engine;
+use meta_commerce::payments::PaymentRouter;
 use meta_commerce::store::{CommerceStore, Shop};
 use meta_core::Client;
 use meta_core::clock::Clock;
 use meta_core::webhook::Verifier;
 use meta_graph::messenger::policy::PolicyStore;
 use meta_graph::messenger::{MessagingGuard, PolicyConfig};
+use meta_payments::flow::{FlowConfig, FlowGateway};
+use meta_payments::mercadopago::{MercadoPagoConfig, MercadoPagoGateway};
+use meta_payments::paypal::{PayPalConfig, PayPalGateway};
+use meta_payments::transfer::{BankAccount, TransferConfig, TransferGateway};
 use meta_server::{AppState, DEFAULT_BODY_LIMIT, Server};
 use secrecy::SecretString;
 
@@ -61,6 +66,15 @@ pub(crate) struct ServeArgs {
     /// Largest request body accepted, in bytes.
     #[arg(long, default_value_t = DEFAULT_BODY_LIMIT)]
     body_limit: usize,
+    /// This server's public base URL (e.g. `https://shop.example.com`): payment
+    /// providers are told to notify `<url>/webhooks/payments/<gateway>`. Gateways come
+    /// from the environment: MERCADOPAGO_ACCESS_TOKEN + MERCADOPAGO_WEBHOOK_SECRET;
+    /// FLOW_API_KEY + FLOW_SECRET_KEY + FLOW_PAYER_EMAIL; PAYPAL_CLIENT_ID +
+    /// PAYPAL_CLIENT_SECRET + PAYPAL_WEBHOOK_ID; TRANSFER_BANK + TRANSFER_ACCOUNT +
+    /// TRANSFER_HOLDER + TRANSFER_ID (+ TRANSFER_ID_LABEL, default RUT). Each gateway also
+    /// reads <NAME>_BASE_URL (sandbox hosts, local fakes).
+    #[arg(long, default_value = "http://127.0.0.1:8080")]
+    public_url: String,
     /// Do not run the engine worker here (a webhook-only instance; another instance
     /// on the same PostgreSQL store processes the inbox).
     #[arg(long)]
@@ -126,10 +140,14 @@ pub(crate) async fn run(args: ServeArgs) -> Result<ExitCode> {
         PolicyConfig::default(),
         stores.policy.clone(),
     ));
-    let engine = Engine::builder(stores.commerce.clone(), clock.clone())
+    let mut builder = Engine::builder(stores.commerce.clone(), clock.clone())
         .verifier(Verifier::new(SecretString::from(app_secret)))
-        .guard(guard.clone())
-        .build();
+        .guard(guard.clone());
+    if let Some(router) = payment_router(&args.public_url, &clock)? {
+        eprintln!("payment gateways: {}", router.names().join(", "));
+        builder = builder.payments(Arc::new(router));
+    }
+    let engine = builder.build();
 
     let page_id = set_up(&engine, &args).await?;
     let dispatcher = match (optional_env(&args.page_token_env)?, page_id) {
@@ -331,4 +349,69 @@ fn shutdown_signal() -> impl std::future::Future<Output = ()> + Send + 'static {
             let _ = tokio::signal::ctrl_c().await;
         }
     }
+}
+
+/// The payment gateways configured in the environment (see `--public-url`), or `None`.
+fn payment_router(public_url: &str, clock: &Arc<dyn Clock>) -> Result<Option<PaymentRouter>> {
+    let env = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
+    let secret = |k: &str| env(k).map(SecretString::from);
+    let notify = |gw: &str| {
+        format!(
+            "{}/webhooks/payments/{gw}",
+            public_url.trim_end_matches('/')
+        )
+    };
+    let mut router = PaymentRouter::new(clock.clone());
+    let mut any = false;
+    if let (Some(token), Some(hook)) = (
+        secret("MERCADOPAGO_ACCESS_TOKEN"),
+        secret("MERCADOPAGO_WEBHOOK_SECRET"),
+    ) {
+        let mut cfg =
+            MercadoPagoConfig::new(token, hook).with_notification_url(notify("mercadopago"));
+        if let Some(url) = env("MERCADOPAGO_BASE_URL") {
+            cfg = cfg.with_base_url(url);
+        }
+        router = router.with_gateway(Arc::new(MercadoPagoGateway::new(cfg, clock.clone())?));
+        any = true;
+    }
+    if let (Some(key), Some(sk), Some(email)) = (
+        env("FLOW_API_KEY"),
+        secret("FLOW_SECRET_KEY"),
+        env("FLOW_PAYER_EMAIL"),
+    ) {
+        let mut cfg = FlowConfig::new(key, sk, email).with_urls(
+            notify("flow"),
+            format!("{}/", public_url.trim_end_matches('/')),
+        );
+        if let Some(url) = env("FLOW_BASE_URL") {
+            cfg = cfg.with_base_url(url);
+        }
+        router = router.with_gateway(Arc::new(FlowGateway::new(cfg, clock.clone())?));
+        any = true;
+    }
+    if let (Some(id), Some(cs), Some(hook)) = (
+        env("PAYPAL_CLIENT_ID"),
+        secret("PAYPAL_CLIENT_SECRET"),
+        env("PAYPAL_WEBHOOK_ID"),
+    ) {
+        let mut cfg = PayPalConfig::new(id, cs, hook);
+        if let Some(url) = env("PAYPAL_BASE_URL") {
+            cfg = cfg.with_base_url(url);
+        }
+        router = router.with_gateway(Arc::new(PayPalGateway::new(cfg, clock.clone())?));
+        any = true;
+    }
+    if let (Some(bank), Some(account), Some(holder), Some(id)) = (
+        env("TRANSFER_BANK"),
+        env("TRANSFER_ACCOUNT"),
+        env("TRANSFER_HOLDER"),
+        env("TRANSFER_ID"),
+    ) {
+        let label = env("TRANSFER_ID_LABEL").unwrap_or_else(|| "RUT".to_owned());
+        let account = BankAccount::new(bank, account, holder, label, id);
+        router = router.with_gateway(Arc::new(TransferGateway::new(TransferConfig::new(account))));
+        any = true;
+    }
+    Ok(any.then_some(router))
 }
