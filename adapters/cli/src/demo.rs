@@ -1,8 +1,11 @@
-//! `meta demo`: the foundation doing real work against an in-process sandbox.
+//! `meta demo`: a whole Facebook Live sale on loopback (`demo_live.rs`), and, with
+//! `--platform` (or after the sale with `--all`), the foundation doing real work
+//! against an in-process sandbox.
 //!
-//! Starts the fake Graph API with fault injection, runs the OAuth exchange, pages
-//! through an edge, shows the governor and retries absorbing faults and a throttle,
-//! shows that a POST with an unclear outcome is never sent twice, and runs a batch.
+//! The platform steps start the fake Graph API with fault injection, run the OAuth
+//! exchange, page through an edge, show the governor and retries absorbing faults and
+//! a throttle, show that a POST with an unclear outcome is never sent twice, run a
+//! batch, and publish a week of posts.
 
 use std::collections::HashSet;
 use std::process::ExitCode;
@@ -26,6 +29,15 @@ pub(crate) struct DemoArgs {
     /// Share of requests failing with a transient Graph error while paging.
     #[arg(long, default_value_t = 0.15)]
     fault_rate: f64,
+    /// Run the platform steps (OAuth, paging under faults, throttle, lost POST, batch,
+    /// publishing) instead of the live sale.
+    #[arg(long, conflicts_with = "all")]
+    platform: bool,
+    /// Run the live sale, then the platform steps.
+    #[arg(long)]
+    all: bool,
+    #[command(flatten)]
+    live: crate::demo_live::LiveArgs,
 }
 
 #[derive(Debug, Deserialize)]
@@ -50,6 +62,15 @@ fn step(n: u32, title: &str) {
 pub(crate) async fn run(args: DemoArgs) -> Result<ExitCode> {
     if !(0.0..=0.5).contains(&args.fault_rate) {
         bail!("--fault-rate must be between 0 and 0.5 for the demo");
+    }
+    if !args.platform {
+        if !crate::demo_live::run(&args.live, args.seed).await? {
+            return Ok(ExitCode::FAILURE);
+        }
+        if !args.all {
+            return Ok(ExitCode::SUCCESS);
+        }
+        println!();
     }
     let started = Instant::now();
     println!(

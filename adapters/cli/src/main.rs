@@ -4,7 +4,8 @@
 //! over `meta-core` and `meta-sandbox`.
 //!
 //! ```text
-//! meta demo                                  # the end-to-end demo on the sandbox
+//! meta demo                                  # a whole Facebook Live sale on loopback
+//! meta demo --platform                       # the Graph transport and publishing steps
 //! meta sandbox --port 8089 --seed 7          # a fake Graph API on 127.0.0.1
 //! meta graph get me/accounts --all           # like `gh api`, one JSON line per item
 //! meta webhook sign --secret S < body.json   # sha256=<hex>
@@ -20,6 +21,7 @@ mod accounts;
 mod comments;
 mod commerce;
 mod demo;
+mod demo_live;
 mod demo_publish;
 mod ig;
 mod insights;
@@ -57,7 +59,8 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Run the end-to-end demo against an in-process sandbox.
+    /// Run the end-to-end demo: a whole Facebook Live sale on loopback (`--platform`
+    /// for the Graph transport and publishing steps, `--all` for both).
     Demo(demo::DemoArgs),
     /// Serve a fake Graph API on 127.0.0.1; prints one JSON line with its
     /// credentials first.

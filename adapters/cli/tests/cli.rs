@@ -136,7 +136,8 @@ async fn graph_get_pages_and_reports_errors() {
 
 #[test]
 fn demo_runs_end_to_end() {
-    let out = meta(&["demo"], b"", &[]);
+    // The platform steps; the live sale (the default) is tested in demo_live.rs.
+    let out = meta(&["demo", "--platform"], b"", &[]);
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(
         out.status.success(),
