@@ -25,6 +25,16 @@
 //!   `TRUNCATE` and any `UPDATE`, except one changing `buyer_id` alone inside a
 //!   transaction where `anonymize_buyer` declared a data-deletion request.
 
+/// The `commerce_orders` columns, as a literal so statements can be `concat!`-ed into
+/// `&'static str`s (and so `put_orders` binds them in this order).
+macro_rules! order_columns {
+    () => {
+        "id, shop_id, live_id, buyer_id, currency, status, total_minor, hold_expires_at_ms, \
+         created_at_ms, updated_at_ms, version, pay_gateway, pay_url, pay_ref, pay_for_version, \
+         paid_ref, paid_at_ms, note, reminded"
+    };
+}
+
 mod rows;
 mod tx;
 
@@ -95,14 +105,13 @@ const PUT_SHOP: &str =
 /// upsert locks them in the same order as the pipeline's transactions.
 const IMPORT_PRODUCTS: &str =
     "INSERT INTO commerce_products AS p (shop_id, sku, name, aliases, lot, \
-     price_minor, currency, imported_stock, available, reserved, sold)
-     SELECT $1, u.sku, u.name, u.aliases, u.lot, u.price_minor, u.currency, u.stock, u.stock, 0, 0
+     price_minor, currency, available, reserved, sold)
+     SELECT $1, u.sku, u.name, u.aliases, u.lot, u.price_minor, u.currency, u.stock, 0, 0
      FROM UNNEST($2::text[], $3::text[], $4::jsonb[], $5::bigint[], $6::bigint[], $7::text[],
                  $8::bigint[]) AS u(sku, name, aliases, lot, price_minor, currency, stock)
      ON CONFLICT (shop_id, sku) DO UPDATE SET name = EXCLUDED.name, aliases = EXCLUDED.aliases,
          lot = EXCLUDED.lot, price_minor = EXCLUDED.price_minor, currency = EXCLUDED.currency,
-         imported_stock = EXCLUDED.imported_stock,
-         available = GREATEST(EXCLUDED.imported_stock - p.reserved, 0)";
+         available = GREATEST(EXCLUDED.available - p.reserved, 0)";
 
 const PUT_LIVE: &str =
     "INSERT INTO commerce_lives (id, shop_id, post_id, title, state, kill_switch, \
@@ -637,12 +646,6 @@ impl PgStore {
             .begin_with("BEGIN ISOLATION LEVEL READ COMMITTED")
             .await
             .map_err(db("begin"))?;
-        let mut tx = tx;
-        if std::env::var("ZZ_DEBUG_EXPLAIN").is_ok() {
-            for q in ["LOAD 'auto_explain'", "SET auto_explain.log_min_duration = 10", "SET auto_explain.log_analyze = on", "SET auto_explain.log_buffers = on"] {
-                sqlx::query(q).execute(&mut *tx).await.map_err(db("dbg"))?;
-            }
-        }
         Ok(Box::new(tx::PgCommerceTx::new(tx)))
     }
 }

@@ -61,3 +61,33 @@ async fn publisher_store_conforms() {
     })
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn commerce_store_conforms() {
+    with_database(|db| async move {
+        meta_commerce::testing::conformance::run_all(|| {
+            let db = db.clone();
+            async move {
+                Arc::new(db.fresh_store().await) as Arc<dyn meta_commerce::store::CommerceStore>
+            }
+        })
+        .await;
+    })
+    .await;
+}
+
+/// The engine-level guarantees (64 concurrent buyers on stock 5, triple delivery, the
+/// expiry/payment race) through the real engine on PostgreSQL.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn commerce_engine_scenarios() {
+    with_database(|db| async move {
+        meta_commerce::testing::pipeline::run_all(|| {
+            let db = db.clone();
+            async move {
+                Arc::new(db.fresh_store().await) as Arc<dyn meta_commerce::store::CommerceStore>
+            }
+        })
+        .await;
+    })
+    .await;
+}

@@ -24,9 +24,7 @@ use crate::convert::i64_to_u32;
 use crate::error::{PgStoreError, Result};
 
 /// `commerce_orders` columns, in the order `put_orders` binds them.
-pub(super) const ORDER_COLUMNS: &str = "id, shop_id, live_id, buyer_id, currency, status, \
-     total_minor, hold_expires_at_ms, created_at_ms, updated_at_ms, version, pay_gateway, \
-     pay_url, pay_ref, pay_for_version, paid_ref, paid_at_ms, note, reminded";
+pub(super) const ORDER_COLUMNS: &str = order_columns!();
 
 /// An order's lines as one JSON column, in position order: an unlocked read gets the
 /// order and its lines from one statement, hence one snapshot.
@@ -34,8 +32,8 @@ pub(super) const LINES_JSON: &str = "COALESCE((SELECT json_agg(json_build_object
      'sku', l.sku, 'name', l.name, 'qty', l.qty, 'unit_price_minor', l.unit_price_minor) \
      ORDER BY l.position) FROM commerce_order_lines l WHERE l.order_id = o.id), '[]'::json) AS lines";
 
-pub(super) const PRODUCT_COLUMNS: &str = "shop_id, sku, name, aliases, lot, price_minor, currency, \
-     imported_stock, available, reserved, sold";
+pub(super) const PRODUCT_COLUMNS: &str =
+    "shop_id, sku, name, aliases, lot, price_minor, currency, available, reserved, sold";
 
 pub(super) const SHOP_COLUMNS: &str = "id, name, page_id, country, currency, hold_ms, \
      min_confidence, max_qty_per_item, gateways, kill_switch";
@@ -158,16 +156,20 @@ pub(super) fn product_from_row(row: &PgRow) -> Result<ProductRecord> {
             row.try_get("price_minor")?,
             currency("price currency", &cur)?,
         ),
-        i64_to_u32("imported stock", row.try_get("imported_stock")?)?,
+        0,
     )
     .with_aliases(aliases);
     if let Some(lot) = lot {
         product = product.with_lot(i64_to_u32("lot", lot)?);
     }
+    let stock = stock_from_row(row)?;
+    // `Product::stock` is the unsold units on hand, as every store reads it back.
+    product.stock =
+        u32::try_from(stock.available.saturating_add(stock.reserved).max(0)).unwrap_or(u32::MAX);
     Ok(ProductRecord {
         shop_id: row.try_get("shop_id")?,
         product,
-        stock: stock_from_row(row)?,
+        stock,
     })
 }
 

@@ -13,15 +13,16 @@ use meta_commerce::store::{
     StockLevel, StoreError, StoreFuture, WaitEntry,
 };
 use sqlx::postgres::PgRow;
-use sqlx::{PgConnection, Postgres, Transaction};
+use sqlx::{PgConnection, Postgres, Row, Transaction};
 
-use super::rows::{
-    BUYER_COLUMNS, ORDER_COLUMNS, buyer_from_row, json_rows, orders_with_lines, stock_from_row,
-};
+use super::rows::{BUYER_COLUMNS, buyer_from_row, json_rows, orders_with_lines, stock_from_row};
 use super::{StoreResult, big, db, last_occurrences};
 
+/// By primary key. `status || ''` is deliberately not the partial index's predicate:
+/// that index also holds the entries of rows processed since the last vacuum, and a
+/// planner short of statistics would otherwise walk all of them for 500 ids.
 const TAKE_PENDING: &str = "SELECT row_to_json(i) FROM commerce_inbox i
-     WHERE comment_id = ANY($1) AND status = 'pending'
+     WHERE comment_id = ANY($1) AND (status || '') = 'pending'
      ORDER BY created_time_ms, comment_id
      FOR UPDATE SKIP LOCKED";
 
@@ -40,13 +41,49 @@ const PUT_STOCK: &str = "UPDATE commerce_products AS p
          AS u(shop_id, sku, available, reserved, sold)
      WHERE p.shop_id = u.shop_id AND p.sku = u.sku";
 
-const ORDER_LINES: &str = "SELECT order_id, sku, name, qty, unit_price_minor
-     FROM commerce_order_lines WHERE order_id = ANY($1)
-     ORDER BY order_id, position";
+/// The open orders of (live, buyer) pairs, locked in id order. The ids come from one
+/// index probe per pair (the `LATERAL … OFFSET 0` keeps the planner from turning the
+/// pairs into a join over every open order while the table has no statistics); the
+/// rows are then locked by primary key, and the status is checked again on the
+/// locked version (written so no partial index over `status` is picked instead).
+const OPEN_ORDERS: &str = concat!(
+    "SELECT ",
+    order_columns!(),
+    " FROM commerce_orders
+     WHERE id = ANY(ARRAY(
+         SELECT o.id FROM UNNEST($1::text[], $2::text[]) AS k(live_id, buyer_id)
+         CROSS JOIN LATERAL (
+             SELECT id FROM commerce_orders
+             WHERE live_id = k.live_id AND buyer_id = k.buyer_id AND status = 'open'
+             OFFSET 0) o))
+       AND (status || '') = 'open'
+     ORDER BY id FOR UPDATE"
+);
 
-const PUT_ORDERS: &str = "INSERT INTO commerce_orders (id, shop_id, live_id, buyer_id, currency, \
-     status, total_minor, hold_expires_at_ms, created_at_ms, updated_at_ms, version, pay_gateway, \
-     pay_url, pay_ref, pay_for_version, paid_ref, paid_at_ms, note, reminded)
+/// Orders by id, any status, locked in id order.
+const LOCK_ORDERS: &str = concat!(
+    "SELECT ",
+    order_columns!(),
+    " FROM commerce_orders WHERE id = ANY($1) ORDER BY id FOR UPDATE"
+);
+
+/// The lines of many orders: one primary-key probe per order, whatever the statistics.
+const ORDER_LINES: &str = "SELECT l.order_id, l.sku, l.name, l.qty, l.unit_price_minor
+     FROM UNNEST($1::text[]) AS k(order_id)
+     CROSS JOIN LATERAL (
+         SELECT order_id, position, sku, name, qty, unit_price_minor
+         FROM commerce_order_lines WHERE order_id = k.order_id OFFSET 0) l
+     ORDER BY l.order_id, l.position";
+
+/// Drops the lines of orders that existed before this `put_orders`.
+const DELETE_LINES: &str = "DELETE FROM commerce_order_lines AS l
+     USING UNNEST($1::text[]) AS k(order_id)
+     WHERE l.order_id = k.order_id";
+
+const PUT_ORDERS: &str = concat!(
+    "INSERT INTO commerce_orders (",
+    order_columns!(),
+    ")
      SELECT * FROM UNNEST($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],
          $7::bigint[], $8::bigint[], $9::bigint[], $10::bigint[], $11::bigint[], $12::text[],
          $13::text[], $14::text[], $15::bigint[], $16::text[], $17::bigint[], $18::text[],
@@ -58,7 +95,9 @@ const PUT_ORDERS: &str = "INSERT INTO commerce_orders (id, shop_id, live_id, buy
          version = EXCLUDED.version, pay_gateway = EXCLUDED.pay_gateway,
          pay_url = EXCLUDED.pay_url, pay_ref = EXCLUDED.pay_ref,
          pay_for_version = EXCLUDED.pay_for_version, paid_ref = EXCLUDED.paid_ref,
-         paid_at_ms = EXCLUDED.paid_at_ms, note = EXCLUDED.note, reminded = EXCLUDED.reminded";
+         paid_at_ms = EXCLUDED.paid_at_ms, note = EXCLUDED.note, reminded = EXCLUDED.reminded
+     RETURNING id, xmax <> 0 AS existed"
+);
 
 const INSERT_LINES: &str = "INSERT INTO commerce_order_lines (order_id, position, sku, name, qty, \
      unit_price_minor)
@@ -105,7 +144,7 @@ const ENQUEUE: &str = "INSERT INTO commerce_outbox (id, shop_id, live_id, buyer_
 const SUPPRESS_PENDING: &str = "UPDATE commerce_outbox
      SET status = 'suppressed', detail = $3,
          finished_at_ms = COALESCE(finished_at_ms, created_at_ms)
-     WHERE shop_id = $1 AND buyer_id = $2 AND status = 'pending'";
+     WHERE shop_id = $1 AND buyer_id = $2 AND (status || '') = 'pending'";
 
 /// Data deletion in one statement (every data-modifying CTE runs to completion). The
 /// audit trigger lets the last `UPDATE` through only because the transaction declared
@@ -148,7 +187,7 @@ async fn with_lines(
     }
     let ids: Vec<String> = rows
         .iter()
-        .map(|r| sqlx::Row::try_get::<String, _>(r, "id"))
+        .map(|r| r.try_get::<String, _>("id"))
         .collect::<Result<_, _>>()
         .map_err(db(op))?;
     let lines = sqlx::query(ORDER_LINES)
@@ -256,16 +295,7 @@ impl PgCommerceTx {
         }
         let lives: Vec<&str> = keys.iter().map(|k| k.0.as_str()).collect();
         let buyers: Vec<&str> = keys.iter().map(|k| k.1.as_str()).collect();
-        // A semi-join, so a key given twice still returns its order once; id order, so
-        // every transaction locks orders in the same order.
-        let sql = format!(
-            "SELECT {ORDER_COLUMNS} FROM commerce_orders
-             WHERE status = 'open'
-               AND (live_id, buyer_id) IN (SELECT * FROM UNNEST($1::text[], $2::text[]))
-             ORDER BY id
-             FOR UPDATE"
-        );
-        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+        let rows = sqlx::query(OPEN_ORDERS)
             .bind(lives)
             .bind(buyers)
             .fetch_all(self.conn())
@@ -278,10 +308,7 @@ impl PgCommerceTx {
         if ids.is_empty() {
             return Ok(Vec::new());
         }
-        let sql = format!(
-            "SELECT {ORDER_COLUMNS} FROM commerce_orders WHERE id = ANY($1) ORDER BY id FOR UPDATE"
-        );
-        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+        let rows = sqlx::query(LOCK_ORDERS)
             .bind(ids)
             .fetch_all(self.conn())
             .await
@@ -319,8 +346,7 @@ impl PgCommerceTx {
                 lines.unit_price_minor.push(l.unit_price_minor);
             }
         }
-        let ids = c.id.clone();
-        sqlx::query(PUT_ORDERS)
+        let written = sqlx::query(PUT_ORDERS)
             .bind(c.id)
             .bind(c.shop_id)
             .bind(c.live_id)
@@ -340,15 +366,26 @@ impl PgCommerceTx {
             .bind(c.paid_at_ms)
             .bind(c.note)
             .bind(c.reminded)
-            .execute(self.conn())
+            .fetch_all(self.conn())
             .await
             .map_err(db("put_orders"))?;
-        // The lines are replaced wholesale: delete then insert in position order.
-        sqlx::query("DELETE FROM commerce_order_lines WHERE order_id = ANY($1)")
-            .bind(ids)
-            .execute(self.conn())
-            .await
-            .map_err(db("put_orders"))?;
+        // The lines are replaced wholesale: the old ones of orders that already existed
+        // (`xmax <> 0` on an upserted row: it was updated, not inserted) are deleted,
+        // then every line is inserted in position order. A new order has nothing to
+        // delete, which spares a batch of new carts one statement.
+        let mut existed = Vec::new();
+        for r in &written {
+            if r.try_get::<bool, _>("existed").map_err(db("put_orders"))? {
+                existed.push(r.try_get::<String, _>("id").map_err(db("put_orders"))?);
+            }
+        }
+        if !existed.is_empty() {
+            sqlx::query(DELETE_LINES)
+                .bind(existed)
+                .execute(self.conn())
+                .await
+                .map_err(db("put_orders"))?;
+        }
         if !lines.order_id.is_empty() {
             sqlx::query(INSERT_LINES)
                 .bind(lines.order_id)
