@@ -76,7 +76,12 @@ mod tests {
         for t in ["STOP", "stop!!", "Parar", "sair 🙏", "  UNSUBSCRIBE. "] {
             assert!(is_opt_out(t), "{t}");
         }
-        for t in ["para mi la 7", "stop the live? no!", "quiero parar de comprar jaja", "sair da live"] {
+        for t in [
+            "para mi la 7",
+            "stop the live? no!",
+            "quiero parar de comprar jaja",
+            "sair da live",
+        ] {
             assert!(!is_opt_out(t), "{t}");
         }
     }

@@ -170,7 +170,10 @@ mod tests {
         let cat = Catalog::from_csv(csv.as_bytes()).unwrap();
         let a = comments(&cat, 200, 7);
         assert_eq!(a, comments(&cat, 200, 7));
-        assert!(a.iter().any(|c| c.intent == Intent::Purchase && c.items[0].sku == "POL-ROJ-M"));
+        assert!(
+            a.iter()
+                .any(|c| c.intent == Intent::Purchase && c.items[0].sku == "POL-ROJ-M")
+        );
         assert!(a.iter().any(|c| c.intent == Intent::Question));
         assert!(a.iter().all(|c| !c.text.is_empty()));
     }

@@ -139,7 +139,9 @@ fn dev_set_meets_its_floors() {
     // without it skips this one test (the phenomenon tests below still run), unless
     // META_LIVE_COMMENTS_DIR names a folder explicitly.
     if std::env::var_os("META_LIVE_COMMENTS_DIR").is_none() && !dir.join("dev.jsonl").exists() {
-        println!("skipped: ../shared/datasets/live-comments/dev.jsonl not found (set META_LIVE_COMMENTS_DIR)");
+        println!(
+            "skipped: ../shared/datasets/live-comments/dev.jsonl not found (set META_LIVE_COMMENTS_DIR)"
+        );
         return;
     }
     let read = |name: &str| {

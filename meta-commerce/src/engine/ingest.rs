@@ -44,16 +44,21 @@ impl Engine {
     /// [`EngineError::Signature`] (missing or forged: nothing stored),
     /// [`EngineError::Parse`] (not a webhook envelope), [`EngineError::Config`] (no
     /// app secret configured), the store's error (answer 5xx so Meta redelivers).
-    pub async fn ingest_webhook(&self, raw_body: &[u8], signature: Option<&str>) -> Result<IngestReport, EngineError> {
-        let verifier = self
-            .verifier
-            .as_ref()
-            .ok_or_else(|| EngineError::Config("no Meta app secret: cannot verify webhooks".into()))?;
-        let sig = signature.ok_or_else(|| EngineError::Signature("missing X-Hub-Signature-256".into()))?;
+    pub async fn ingest_webhook(
+        &self,
+        raw_body: &[u8],
+        signature: Option<&str>,
+    ) -> Result<IngestReport, EngineError> {
+        let verifier = self.verifier.as_ref().ok_or_else(|| {
+            EngineError::Config("no Meta app secret: cannot verify webhooks".into())
+        })?;
+        let sig = signature
+            .ok_or_else(|| EngineError::Signature("missing X-Hub-Signature-256".into()))?;
         verifier
             .verify(raw_body, sig)
             .map_err(|e| EngineError::Signature(e.to_string()))?;
-        let event = meta_graph::webhooks::parse(raw_body).map_err(|e| EngineError::Parse(e.to_string()))?;
+        let event =
+            meta_graph::webhooks::parse(raw_body).map_err(|e| EngineError::Parse(e.to_string()))?;
         self.ingest_event(&event).await
     }
 
@@ -98,13 +103,22 @@ impl Engine {
                 None => (String::new(), None),
             };
             let (status, detail) = if buyer_id.is_empty() {
-                (InboxStatus::Rejected, Some("the comment has no author".to_owned()))
+                (
+                    InboxStatus::Rejected,
+                    Some("the comment has no author".to_owned()),
+                )
             } else if buyer_id == shop.page_id {
-                (InboxStatus::Skipped, Some("the Page's own comment".to_owned()))
+                (
+                    InboxStatus::Skipped,
+                    Some("the Page's own comment".to_owned()),
+                )
             } else if c.is_reply() {
                 // Replies under other comments are conversation, not orders (and
                 // include our own replies' threads).
-                (InboxStatus::Skipped, Some("a reply to another comment".to_owned()))
+                (
+                    InboxStatus::Skipped,
+                    Some("a reply to another comment".to_owned()),
+                )
             } else {
                 (InboxStatus::Pending, None)
             };
@@ -133,8 +147,12 @@ impl Engine {
             }
         }
         for m in event.messaging() {
-            let MessagingKind::Message(msg) = &m.kind else { continue };
-            let (Some(sender), Some(page)) = (&m.sender_id, &m.recipient_id) else { continue };
+            let MessagingKind::Message(msg) = &m.kind else {
+                continue;
+            };
+            let (Some(sender), Some(page)) = (&m.sender_id, &m.recipient_id) else {
+                continue;
+            };
             report.messages += 1;
             let at = m.timestamp.map_or(now, |t| t.unix_millis());
             if let Some(guard) = &self.guard

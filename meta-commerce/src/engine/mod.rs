@@ -148,7 +148,11 @@ impl EngineError {
             | EngineError::UnknownOrder(_)
             | EngineError::UnknownSku(_)
             | EngineError::UnknownGateway(_) => 404,
-            EngineError::Payment(e) if e.kind == crate::payments::PaymentErrorKind::InvalidSignature => 401,
+            EngineError::Payment(e)
+                if e.kind == crate::payments::PaymentErrorKind::InvalidSignature =>
+            {
+                401
+            }
             EngineError::Payment(e) if e.kind == crate::payments::PaymentErrorKind::NotFound => 404,
             EngineError::Payment(_) | EngineError::Route(_) => 502,
             EngineError::Config(_) => 500,
@@ -384,7 +388,9 @@ impl Engine {
     /// [`EngineError::Invalid`] for an empty id; the store's error.
     pub async fn put_shop(&self, shop: &Shop) -> Result<(), EngineError> {
         if shop.id.is_empty() || shop.page_id.is_empty() {
-            return Err(EngineError::Invalid("a shop needs an id and a Page id".into()));
+            return Err(EngineError::Invalid(
+                "a shop needs an id and a Page id".into(),
+            ));
         }
         self.store.put_shop(shop).await?;
         Ok(())
@@ -395,7 +401,11 @@ impl Engine {
     /// # Errors
     /// [`EngineError::Catalog`] listing every bad row (nothing imported);
     /// [`EngineError::UnknownShop`].
-    pub async fn import_catalog_csv(&self, shop_id: &str, csv: &[u8]) -> Result<ImportReport, EngineError> {
+    pub async fn import_catalog_csv(
+        &self,
+        shop_id: &str,
+        csv: &[u8],
+    ) -> Result<ImportReport, EngineError> {
         let catalog = Catalog::from_csv(csv)?;
         self.import_catalog(shop_id, &catalog).await
     }
@@ -404,11 +414,17 @@ impl Engine {
     ///
     /// # Errors
     /// [`EngineError::UnknownShop`]; the store's error.
-    pub async fn import_catalog(&self, shop_id: &str, catalog: &Catalog) -> Result<ImportReport, EngineError> {
+    pub async fn import_catalog(
+        &self,
+        shop_id: &str,
+        catalog: &Catalog,
+    ) -> Result<ImportReport, EngineError> {
         if self.store.shop(shop_id).await?.is_none() {
             return Err(EngineError::UnknownShop(shop_id.to_owned()));
         }
-        self.store.import_products(shop_id, catalog.products()).await?;
+        self.store
+            .import_products(shop_id, catalog.products())
+            .await?;
         self.invalidate_catalog(shop_id);
         Ok(ImportReport {
             products: catalog.len(),
@@ -446,12 +462,19 @@ impl Engine {
     ///
     /// # Errors
     /// [`EngineError::UnknownShop`]; the store's error.
-    pub async fn open_live(&self, shop_id: &str, post_id: &str, title: &str) -> Result<Live, EngineError> {
+    pub async fn open_live(
+        &self,
+        shop_id: &str,
+        post_id: &str,
+        title: &str,
+    ) -> Result<Live, EngineError> {
         if self.store.shop(shop_id).await?.is_none() {
             return Err(EngineError::UnknownShop(shop_id.to_owned()));
         }
         if post_id.is_empty() {
-            return Err(EngineError::Invalid("a live needs its video post id".into()));
+            return Err(EngineError::Invalid(
+                "a live needs its video post id".into(),
+            ));
         }
         if let Some(existing) = self.store.live_by_post(post_id).await? {
             return Ok(existing);
@@ -486,7 +509,13 @@ impl Engine {
         self.store
             .set_shop_kill_switch(shop_id, on)
             .await
-            .map_err(|e| if e.is_not_found() { EngineError::UnknownShop(shop_id.to_owned()) } else { e.into() })
+            .map_err(|e| {
+                if e.is_not_found() {
+                    EngineError::UnknownShop(shop_id.to_owned())
+                } else {
+                    e.into()
+                }
+            })
     }
 
     /// Sets a live's kill switch.
@@ -497,7 +526,13 @@ impl Engine {
         self.store
             .set_live_kill_switch(live_id, on)
             .await
-            .map_err(|e| if e.is_not_found() { EngineError::UnknownLive(live_id.to_owned()) } else { e.into() })?;
+            .map_err(|e| {
+                if e.is_not_found() {
+                    EngineError::UnknownLive(live_id.to_owned())
+                } else {
+                    e.into()
+                }
+            })?;
         if let Ok(mut g) = self.lives.write() {
             g.retain(|_, (l, _)| l.id != live_id);
         }

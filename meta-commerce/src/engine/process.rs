@@ -130,9 +130,14 @@ impl Engine {
             }
             let mut attempt = 0;
             let outcome = loop {
-                match self.apply_batch(&shop, &catalog, &group, &classes, &lives).await {
+                match self
+                    .apply_batch(&shop, &catalog, &group, &classes, &lives)
+                    .await
+                {
                     Ok(o) => break o,
-                    Err(EngineError::Store(e)) if e.is_conflict() && attempt < self.config.max_tx_retries => {
+                    Err(EngineError::Store(e))
+                        if e.is_conflict() && attempt < self.config.max_tx_retries =>
+                    {
                         attempt += 1;
                         report.retries += 1;
                         self.stats.tx_retries.fetch_add(1, Ordering::Relaxed);
@@ -162,7 +167,13 @@ impl Engine {
         let mut tx = self.store.begin().await?;
         let marks: Vec<(String, InboxStatus, Option<String>)> = rows
             .iter()
-            .map(|r| (r.comment_id.clone(), InboxStatus::Rejected, Some(why.to_owned())))
+            .map(|r| {
+                (
+                    r.comment_id.clone(),
+                    InboxStatus::Rejected,
+                    Some(why.to_owned()),
+                )
+            })
             .collect();
         tx.mark_inbox(&marks).await?;
         tx.commit().await?;
@@ -212,7 +223,9 @@ impl Engine {
         let mut skus: BTreeSet<String> = BTreeSet::new();
         let mut cancel_all_buyers: HashSet<(String, String)> = HashSet::new();
         for row in &pending {
-            let Some(c) = classes.get(&row.comment_id) else { continue };
+            let Some(c) = classes.get(&row.comment_id) else {
+                continue;
+            };
             match c.intent {
                 Intent::Purchase | Intent::Cancel => {
                     skus.extend(c.items.iter().map(|i| i.sku.clone()));
@@ -238,9 +251,11 @@ impl Engine {
                 .map(|s| (s.sku.clone(), s))
                 .collect()
         };
-        let has_cancels = pending
-            .iter()
-            .any(|r| classes.get(&r.comment_id).is_some_and(|c| c.intent == Intent::Cancel));
+        let has_cancels = pending.iter().any(|r| {
+            classes
+                .get(&r.comment_id)
+                .is_some_and(|c| c.intent == Intent::Cancel)
+        });
         let mut waitlist: Vec<WaitEntry> = if has_cancels {
             let all: Vec<String> = catalog.products().iter().map(|p| p.sku.clone()).collect();
             tx.waitlist(&shop.id, &all).await?
@@ -255,7 +270,8 @@ impl Engine {
         let mut removed_waits: Vec<String> = Vec::new();
         let mut audits: Vec<AuditRecord> = Vec::with_capacity(pending.len());
         let mut outbox: Vec<OutboxMessage> = Vec::new();
-        let mut marks: Vec<(String, InboxStatus, Option<String>)> = Vec::with_capacity(pending.len());
+        let mut marks: Vec<(String, InboxStatus, Option<String>)> =
+            Vec::with_capacity(pending.len());
 
         for row in &pending {
             let class = classes
@@ -289,15 +305,25 @@ impl Engine {
             if buyer.opted_out {
                 audit.action = "skipped_opted_out".into();
                 audits.push(audit);
-                marks.push((row.comment_id.clone(), InboxStatus::Skipped, Some("buyer opted out".into())));
+                marks.push((
+                    row.comment_id.clone(),
+                    InboxStatus::Skipped,
+                    Some("buyer opted out".into()),
+                ));
                 out.report.skipped += 1;
                 continue;
             }
-            let live_open = lives.get(&row.live_id).is_some_and(|l| l.state == LiveState::Open);
+            let live_open = lives
+                .get(&row.live_id)
+                .is_some_and(|l| l.state == LiveState::Open);
             if !live_open {
                 audit.action = "skipped_live_closed".into();
                 audits.push(audit);
-                marks.push((row.comment_id.clone(), InboxStatus::Skipped, Some("live closed".into())));
+                marks.push((
+                    row.comment_id.clone(),
+                    InboxStatus::Skipped,
+                    Some("live closed".into()),
+                ));
                 out.report.skipped += 1;
                 continue;
             }
@@ -311,7 +337,9 @@ impl Engine {
             if controls::is_opt_out(&row.text) {
                 buyer.opted_out = true;
                 dirty_buyers.insert(row.buyer_id.clone());
-                let n = tx.suppress_pending(&shop.id, &row.buyer_id, "buyer opted out").await?;
+                let n = tx
+                    .suppress_pending(&shop.id, &row.buyer_id, "buyer opted out")
+                    .await?;
                 outbox.retain(|m| m.buyer_id != row.buyer_id);
                 audit.action = "opted_out".into();
                 audit.detail = format!("{n} pending message(s) suppressed");
@@ -357,7 +385,9 @@ impl Engine {
                             too_many = true;
                             continue;
                         }
-                        let (Some(product), Some(level)) = (catalog.get(&item.sku), stock.get_mut(&item.sku)) else {
+                        let (Some(product), Some(level)) =
+                            (catalog.get(&item.sku), stock.get_mut(&item.sku))
+                        else {
                             unknown.push(item.sku.clone());
                             continue;
                         };
@@ -367,12 +397,23 @@ impl Engine {
                             level.available -= take;
                             level.reserved += take;
                             dirty_stock.insert(item.sku.clone());
-                            let idx = open_order_index(&mut orders, shop, row, product.price.currency, now, || {
-                                self.new_id()
-                            });
+                            let idx = open_order_index(
+                                &mut orders,
+                                shop,
+                                row,
+                                product.price.currency,
+                                now,
+                                || self.new_id(),
+                            );
                             let order = &mut orders[idx];
                             #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
-                            add_line(order, &product.sku, &product.name, take as u32, product.price.minor);
+                            add_line(
+                                order,
+                                &product.sku,
+                                &product.name,
+                                take as u32,
+                                product.price.minor,
+                            );
                             order.version += 1;
                             order.updated_at_ms = now;
                             dirty_orders.insert(order.id.clone());
@@ -398,13 +439,23 @@ impl Engine {
                     }
                     let mut actions: Vec<&str> = Vec::new();
                     if !reserved_orders.is_empty() {
-                        actions.push(if waitlisted.is_empty() { "reserved" } else { "partially_reserved" });
+                        actions.push(if waitlisted.is_empty() {
+                            "reserved"
+                        } else {
+                            "partially_reserved"
+                        });
                         out.report.reserved += 1;
-                        outbox.push(pub_msg(texts::public_reserved(&name, lang, !waitlisted.is_empty())));
+                        outbox.push(pub_msg(texts::public_reserved(
+                            &name,
+                            lang,
+                            !waitlisted.is_empty(),
+                        )));
                         // One private reply per comment (Meta's rule): the first order's
                         // summary and link; a second currency's order gets a message.
                         for (i, oid) in reserved_orders.iter().enumerate() {
-                            let Some(order) = orders.iter().find(|o| &o.id == oid) else { continue };
+                            let Some(order) = orders.iter().find(|o| &o.id == oid) else {
+                                continue;
+                            };
                             let text = texts::private_summary(
                                 &name,
                                 lang,
@@ -435,12 +486,17 @@ impl Engine {
                     if too_many {
                         actions.push("rejected_quantity");
                         if reserved_orders.is_empty() && waitlisted.is_empty() {
-                            outbox.push(pub_msg(texts::public_too_many(&name, lang, shop.max_qty_per_item)));
+                            outbox.push(pub_msg(texts::public_too_many(
+                                &name,
+                                lang,
+                                shop.max_qty_per_item,
+                            )));
                         }
                     }
                     if !unknown.is_empty() {
                         actions.push("unknown_sku");
-                        audit.detail = format!("{}; unknown SKU(s): {}", audit.detail, unknown.join(", "));
+                        audit.detail =
+                            format!("{}; unknown SKU(s): {}", audit.detail, unknown.join(", "));
                     }
                     if reserved_orders.is_empty() && waitlisted.is_empty() {
                         out.report.rejected += 1;
@@ -456,7 +512,11 @@ impl Engine {
                         .map(|p| texts::option_label(p.lot, &p.name))
                         .collect::<Vec<_>>();
                     let mut seen = HashSet::new();
-                    let options: Vec<String> = options.into_iter().filter(|o| seen.insert(o.clone())).take(3).collect();
+                    let options: Vec<String> = options
+                        .into_iter()
+                        .filter(|o| seen.insert(o.clone()))
+                        .take(3)
+                        .collect();
                     if options.is_empty() {
                         audit.action = "uncertain_no_action".into();
                         out.report.no_action += 1;
@@ -468,10 +528,11 @@ impl Engine {
                 }
                 Intent::Cancel => {
                     let mut touched: Vec<String> = Vec::new();
-                    for order in orders
-                        .iter_mut()
-                        .filter(|o| o.live_id == row.live_id && o.buyer_id == row.buyer_id && o.status == OrderStatus::Open)
-                    {
+                    for order in orders.iter_mut().filter(|o| {
+                        o.live_id == row.live_id
+                            && o.buyer_id == row.buyer_id
+                            && o.status == OrderStatus::Open
+                    }) {
                         let mut changed = false;
                         if class.items.is_empty() {
                             for line in order.lines.drain(..) {
@@ -481,7 +542,9 @@ impl Engine {
                             changed = true;
                         } else {
                             for item in merge_items(&class.items) {
-                                if let Some(line) = order.lines.iter_mut().find(|l| l.sku == item.sku) {
+                                if let Some(line) =
+                                    order.lines.iter_mut().find(|l| l.sku == item.sku)
+                                {
                                     let n = item.qty.min(line.qty);
                                     line.qty -= n;
                                     release(&mut stock, &item.sku, n, &mut dirty_stock);
@@ -551,15 +614,25 @@ impl Engine {
 
         // Write everything, then commit.
         if !dirty_buyers.is_empty() {
-            let rows: Vec<Buyer> = dirty_buyers.iter().filter_map(|id| buyers.get(id).cloned()).collect();
+            let rows: Vec<Buyer> = dirty_buyers
+                .iter()
+                .filter_map(|id| buyers.get(id).cloned())
+                .collect();
             tx.put_buyers(&rows).await?;
         }
         if !dirty_stock.is_empty() {
-            let rows: Vec<StockLevel> = dirty_stock.iter().filter_map(|s| stock.get(s).cloned()).collect();
+            let rows: Vec<StockLevel> = dirty_stock
+                .iter()
+                .filter_map(|s| stock.get(s).cloned())
+                .collect();
             tx.put_stock(&rows).await?;
         }
         if !dirty_orders.is_empty() {
-            let rows: Vec<Order> = orders.iter().filter(|o| dirty_orders.contains(&o.id)).cloned().collect();
+            let rows: Vec<Order> = orders
+                .iter()
+                .filter(|o| dirty_orders.contains(&o.id))
+                .cloned()
+                .collect();
             tx.put_orders(&rows).await?;
         }
         if !new_waits.is_empty() {
@@ -595,7 +668,12 @@ fn merge_items(items: &[ItemRequest]) -> Vec<ItemRequest> {
     out
 }
 
-fn release(stock: &mut HashMap<String, StockLevel>, sku: &str, qty: u32, dirty: &mut BTreeSet<String>) {
+fn release(
+    stock: &mut HashMap<String, StockLevel>,
+    sku: &str,
+    qty: u32,
+    dirty: &mut BTreeSet<String>,
+) {
     if let Some(level) = stock.get_mut(sku) {
         let n = i64::from(qty).min(level.reserved);
         level.reserved -= n;
@@ -626,7 +704,10 @@ fn open_order_index(
     new_id: impl FnOnce() -> String,
 ) -> usize {
     if let Some(i) = orders.iter().position(|o| {
-        o.live_id == row.live_id && o.buyer_id == row.buyer_id && o.currency == currency && o.status == OrderStatus::Open
+        o.live_id == row.live_id
+            && o.buyer_id == row.buyer_id
+            && o.currency == currency
+            && o.status == OrderStatus::Open
     }) {
         return i;
     }

@@ -70,7 +70,13 @@ impl Engine {
         matches!(e, EngineError::Store(s) if s.is_conflict())
     }
 
-    fn audit_row(&self, shop_id: &str, order: Option<&Order>, action: &str, detail: String) -> AuditRecord {
+    fn audit_row(
+        &self,
+        shop_id: &str,
+        order: Option<&Order>,
+        action: &str,
+        detail: String,
+    ) -> AuditRecord {
         AuditRecord {
             id: self.new_id(),
             at_ms: self.now_ms(),
@@ -88,7 +94,13 @@ impl Engine {
         }
     }
 
-    fn message_to(&self, order: &Order, kind: OutboxKind, dedupe: String, text: String) -> OutboxMessage {
+    fn message_to(
+        &self,
+        order: &Order,
+        kind: OutboxKind,
+        dedupe: String,
+        text: String,
+    ) -> OutboxMessage {
         let now = self.now_ms();
         OutboxMessage {
             id: self.new_id(),
@@ -144,7 +156,9 @@ impl Engine {
         let (count, released) = loop {
             match self.expire_tx(&ids, now, &shops).await {
                 Ok(r) => break r,
-                Err(e) if Self::is_conflict(&e) && attempt < self.config.max_tx_retries => attempt += 1,
+                Err(e) if Self::is_conflict(&e) && attempt < self.config.max_tx_retries => {
+                    attempt += 1
+                }
                 Err(e) => return Err(e),
             }
         };
@@ -198,7 +212,12 @@ impl Engine {
             o.status = OrderStatus::Expired;
             o.version += 1;
             o.updated_at_ms = now;
-            audits.push(self.audit_row(&o.shop_id, Some(o), "expired", "hold ended unpaid; units released".into()));
+            audits.push(self.audit_row(
+                &o.shop_id,
+                Some(o),
+                "expired",
+                "hold ended unpaid; units released".into(),
+            ));
             if let Some(shop) = shops.get(&o.shop_id) {
                 let text = texts::expired(texts::shop_lang(shop), o);
                 outbox.push(self.message_to(o, OutboxKind::Message, format!("exp:{}", o.id), text));
@@ -220,7 +239,11 @@ impl Engine {
     ///
     /// # Errors
     /// The store's error.
-    pub async fn promote_waitlist(&self, shop_id: &str, skus: &[String]) -> Result<usize, EngineError> {
+    pub async fn promote_waitlist(
+        &self,
+        shop_id: &str,
+        skus: &[String],
+    ) -> Result<usize, EngineError> {
         if skus.is_empty() {
             return Ok(0);
         }
@@ -238,7 +261,9 @@ impl Engine {
         }
         let mut unspent: BTreeSet<String> = BTreeSet::new();
         for e in self.store.waitlist_entries(shop_id).await? {
-            let Some(n) = free.get_mut(&e.sku) else { continue };
+            let Some(n) = free.get_mut(&e.sku) else {
+                continue;
+            };
             if *n <= 0 {
                 continue;
             }
@@ -260,7 +285,9 @@ impl Engine {
         loop {
             match self.promote_tx(&shop, &catalog, skus, &unspent).await {
                 Ok(n) => return Ok(n),
-                Err(e) if Self::is_conflict(&e) && attempt < self.config.max_tx_retries => attempt += 1,
+                Err(e) if Self::is_conflict(&e) && attempt < self.config.max_tx_retries => {
+                    attempt += 1
+                }
                 Err(e) => return Err(e),
             }
         }
@@ -299,8 +326,12 @@ impl Engine {
         let mut audits = Vec::new();
         let mut pending_msgs: Vec<(usize, String, String, u32, String)> = Vec::new();
         for e in &mut entries {
-            let Some(level) = stock.get_mut(&e.sku) else { continue };
-            let Some(product) = catalog.get(&e.sku) else { continue };
+            let Some(level) = stock.get_mut(&e.sku) else {
+                continue;
+            };
+            let Some(product) = catalog.get(&e.sku) else {
+                continue;
+            };
             if level.available <= 0 {
                 continue;
             }
@@ -330,7 +361,13 @@ impl Engine {
                 }
             };
             let order = &mut orders[idx];
-            add_line(order, &product.sku, &product.name, take, product.price.minor);
+            add_line(
+                order,
+                &product.sku,
+                &product.name,
+                take,
+                product.price.minor,
+            );
             order.version += 1;
             order.updated_at_ms = now;
             touched_orders.insert(order.id.clone());
@@ -350,7 +387,13 @@ impl Engine {
                     format!("{take} × {} freed up", product.sku),
                 )
             });
-            pending_msgs.push((idx, e.comment_id.clone(), product.name.clone(), take, e.id.clone()));
+            pending_msgs.push((
+                idx,
+                e.comment_id.clone(),
+                product.name.clone(),
+                take,
+                e.id.clone(),
+            ));
         }
         if promoted == 0 {
             return Ok(0);
@@ -364,9 +407,19 @@ impl Engine {
             // also reserved something, its private reply is spent: send a message.
             let spent = !unspent.contains(&comment_id);
             let mut msg = if spent {
-                self.message_to(order, OutboxKind::Message, format!("promo:{entry_id}:{}", order.version), text)
+                self.message_to(
+                    order,
+                    OutboxKind::Message,
+                    format!("promo:{entry_id}:{}", order.version),
+                    text,
+                )
             } else {
-                self.message_to(order, OutboxKind::PrivateReply, format!("pr:{comment_id}"), text)
+                self.message_to(
+                    order,
+                    OutboxKind::PrivateReply,
+                    format!("pr:{comment_id}"),
+                    text,
+                )
             };
             if !spent {
                 msg.comment_id = Some(comment_id);
@@ -401,7 +454,9 @@ impl Engine {
     /// [`EngineError::Invalid`] for 0 units, [`EngineError::UnknownSku`].
     pub async fn restock(&self, shop_id: &str, sku: &str, qty: u32) -> Result<(), EngineError> {
         if qty == 0 {
-            return Err(EngineError::Invalid("restock needs at least one unit".into()));
+            return Err(EngineError::Invalid(
+                "restock needs at least one unit".into(),
+            ));
         }
         let mut tx = self.store.begin().await?;
         let skus = [sku.to_owned()];
@@ -427,7 +482,10 @@ impl Engine {
     /// # Errors
     /// [`EngineError::Config`] without payments, [`EngineError::Route`] when every
     /// gateway failed, [`EngineError::UnknownOrder`].
-    pub async fn ensure_payment_link(&self, order_id: &str) -> Result<Option<PaymentLinkRecord>, EngineError> {
+    pub async fn ensure_payment_link(
+        &self,
+        order_id: &str,
+    ) -> Result<Option<PaymentLinkRecord>, EngineError> {
         let order = self
             .store
             .order(order_id)
@@ -528,7 +586,10 @@ impl Engine {
     ///
     /// # Errors
     /// [`EngineError::UnknownOrder`]; the store's error.
-    pub async fn confirm_payment(&self, status: &PaymentStatus) -> Result<PaymentOutcome, EngineError> {
+    pub async fn confirm_payment(
+        &self,
+        status: &PaymentStatus,
+    ) -> Result<PaymentOutcome, EngineError> {
         let Some(order) = self.store.order(&status.order_id).await? else {
             return Err(EngineError::UnknownOrder(status.order_id.clone()));
         };
@@ -542,14 +603,20 @@ impl Engine {
                     }
                     return Ok(outcome);
                 }
-                Err(e) if Self::is_conflict(&e) && attempt < self.config.max_tx_retries => attempt += 1,
+                Err(e) if Self::is_conflict(&e) && attempt < self.config.max_tx_retries => {
+                    attempt += 1
+                }
                 Err(e) => return Err(e),
             }
         }
     }
 
     #[allow(clippy::too_many_lines)] // the race table reads best in one place
-    async fn confirm_tx(&self, shop: &Shop, status: &PaymentStatus) -> Result<(PaymentOutcome, Vec<String>), EngineError> {
+    async fn confirm_tx(
+        &self,
+        shop: &Shop,
+        status: &PaymentStatus,
+    ) -> Result<(PaymentOutcome, Vec<String>), EngineError> {
         let now = self.now_ms();
         let mut tx = self.store.begin().await?;
         let ids = [status.order_id.clone()];
@@ -568,15 +635,28 @@ impl Engine {
         };
         let (outcome, action) = match (&status.state, order.status) {
             (PaymentState::Pending, _) => (ignored("payment pending"), "payment_pending"),
-            (PaymentState::Rejected | PaymentState::Cancelled, _) => (ignored("payment not approved"), "payment_rejected"),
-            (PaymentState::Refunded, _) => (ignored("payment refunded at the provider"), "payment_refunded"),
+            (PaymentState::Rejected | PaymentState::Cancelled, _) => {
+                (ignored("payment not approved"), "payment_rejected")
+            }
+            (PaymentState::Refunded, _) => (
+                ignored("payment refunded at the provider"),
+                "payment_refunded",
+            ),
             (PaymentState::Approved, OrderStatus::Paid | OrderStatus::RefundDue)
                 if order.paid_ref.as_deref() == Some(status.provider_ref.as_str()) =>
             {
-                (PaymentOutcome::AlreadyPaid { order_id: oid.clone() }, "payment_duplicate_notice")
+                (
+                    PaymentOutcome::AlreadyPaid {
+                        order_id: oid.clone(),
+                    },
+                    "payment_duplicate_notice",
+                )
             }
             (PaymentState::Approved, OrderStatus::Paid | OrderStatus::RefundDue) => {
-                order.note = Some(format!("second payment {} must be refunded", status.provider_ref));
+                order.note = Some(format!(
+                    "second payment {} must be refunded",
+                    status.provider_ref
+                ));
                 order.updated_at_ms = now;
                 tx.put_orders(std::slice::from_ref(&order)).await?;
                 (
@@ -597,8 +677,13 @@ impl Engine {
                     );
                     order.note = Some(why.clone());
                     tx.put_orders(std::slice::from_ref(&order)).await?;
-                    tx.append_audit(&[self.audit_row(&shop.id, Some(&order), "amount_mismatch", format!("{detail}; {why}"))])
-                        .await?;
+                    tx.append_audit(&[self.audit_row(
+                        &shop.id,
+                        Some(&order),
+                        "amount_mismatch",
+                        format!("{detail}; {why}"),
+                    )])
+                    .await?;
                     tx.commit().await?;
                     return Ok((ignored(&why), Vec::new()));
                 }
@@ -617,9 +702,13 @@ impl Engine {
                     .collect();
                 let held = state == OrderStatus::Open;
                 let all_free = order.lines.iter().all(|l| {
-                    stock
-                        .get(&l.sku)
-                        .is_some_and(|s| if held { s.reserved >= i64::from(l.qty) } else { s.available >= i64::from(l.qty) })
+                    stock.get(&l.sku).is_some_and(|s| {
+                        if held {
+                            s.reserved >= i64::from(l.qty)
+                        } else {
+                            s.available >= i64::from(l.qty)
+                        }
+                    })
                 });
                 order.paid_ref = Some(status.provider_ref.clone());
                 order.paid_at_ms = Some(now);
@@ -649,15 +738,28 @@ impl Engine {
                     )])
                     .await?;
                     if held {
-                        (PaymentOutcome::Paid { order_id: oid.clone() }, "paid")
+                        (
+                            PaymentOutcome::Paid {
+                                order_id: oid.clone(),
+                            },
+                            "paid",
+                        )
                     } else {
-                        (PaymentOutcome::PaidAfterExpiry { order_id: oid.clone() }, "paid_after_expiry")
+                        (
+                            PaymentOutcome::PaidAfterExpiry {
+                                order_id: oid.clone(),
+                            },
+                            "paid_after_expiry",
+                        )
                     }
                 } else {
                     let reason = if held {
                         "the reserved units are missing".to_owned()
                     } else {
-                        format!("payment arrived after the hold {} and the units were taken", order.status)
+                        format!(
+                            "payment arrived after the hold {} and the units were taken",
+                            order.status
+                        )
                     };
                     // An open order whose units are somehow not reserved releases what
                     // it still holds, so stock is never stranded.
@@ -684,14 +786,26 @@ impl Engine {
                         texts::refund_due(lang, &order),
                     )])
                     .await?;
-                    tx.append_audit(&[self.audit_row(&shop.id, Some(&order), "refund_due", format!("{detail}; {reason}"))])
-                        .await?;
+                    tx.append_audit(&[self.audit_row(
+                        &shop.id,
+                        Some(&order),
+                        "refund_due",
+                        format!("{detail}; {reason}"),
+                    )])
+                    .await?;
                     tx.commit().await?;
-                    return Ok((PaymentOutcome::RefundDue { order_id: oid, reason }, released));
+                    return Ok((
+                        PaymentOutcome::RefundDue {
+                            order_id: oid,
+                            reason,
+                        },
+                        released,
+                    ));
                 }
             }
         };
-        tx.append_audit(&[self.audit_row(&shop.id, Some(&order), action, detail)]).await?;
+        tx.append_audit(&[self.audit_row(&shop.id, Some(&order), action, detail)])
+            .await?;
         tx.commit().await?;
         Ok((outcome, Vec::new()))
     }
@@ -708,21 +822,31 @@ impl Engine {
         let now = self.now_ms();
         let due = self
             .store
-            .due_reminders(now.saturating_add(self.config.reminder_before_ms), self.config.batch_size)
+            .due_reminders(
+                now.saturating_add(self.config.reminder_before_ms),
+                self.config.batch_size,
+            )
             .await?;
         let mut n = 0;
         for candidate in due {
             let shop = self.shop_or_err(&candidate.shop_id).await?;
             let allowed = match &self.guard {
                 Some(g) => g
-                    .check_message(&shop.page_id, &candidate.buyer_id, SendKind::Standard, self.clock.now())
+                    .check_message(
+                        &shop.page_id,
+                        &candidate.buyer_id,
+                        SendKind::Standard,
+                        self.clock.now(),
+                    )
                     .await
                     .is_ok(),
                 None => false,
             };
             let mut tx = self.store.begin().await?;
             let ids = [candidate.id.clone()];
-            let Some(mut order) = tx.lock_orders(&ids).await?.into_iter().next() else { continue };
+            let Some(mut order) = tx.lock_orders(&ids).await?.into_iter().next() else {
+                continue;
+            };
             if order.status != OrderStatus::Open || order.reminded {
                 continue;
             }
@@ -730,10 +854,20 @@ impl Engine {
             tx.put_orders(std::slice::from_ref(&order)).await?;
             if allowed {
                 let text = texts::reminder(texts::shop_lang(&shop), &order, now);
-                tx.enqueue(&[self.message_to(&order, OutboxKind::Message, format!("rem:{}", order.id), text)])
-                    .await?;
-                tx.append_audit(&[self.audit_row(&shop.id, Some(&order), "reminder_enqueued", String::new())])
-                    .await?;
+                tx.enqueue(&[self.message_to(
+                    &order,
+                    OutboxKind::Message,
+                    format!("rem:{}", order.id),
+                    text,
+                )])
+                .await?;
+                tx.append_audit(&[self.audit_row(
+                    &shop.id,
+                    Some(&order),
+                    "reminder_enqueued",
+                    String::new(),
+                )])
+                .await?;
                 n += 1;
             } else {
                 tx.append_audit(&[self.audit_row(
@@ -755,7 +889,12 @@ impl Engine {
     ///
     /// # Errors
     /// The store's error.
-    pub async fn opt_out(&self, shop_id: &str, buyer_id: &str, why: &str) -> Result<(), EngineError> {
+    pub async fn opt_out(
+        &self,
+        shop_id: &str,
+        buyer_id: &str,
+        why: &str,
+    ) -> Result<(), EngineError> {
         let now = self.now_ms();
         let mut tx = self.store.begin().await?;
         let ids = [buyer_id.to_owned()];
@@ -767,8 +906,15 @@ impl Engine {
             .unwrap_or_else(|| Buyer::new(shop_id, buyer_id, None, now));
         buyer.opted_out = true;
         tx.put_buyers(std::slice::from_ref(&buyer)).await?;
-        let n = tx.suppress_pending(shop_id, buyer_id, "buyer opted out").await?;
-        let mut audit = self.audit_row(shop_id, None, "opted_out", format!("{why}; {n} pending message(s) suppressed"));
+        let n = tx
+            .suppress_pending(shop_id, buyer_id, "buyer opted out")
+            .await?;
+        let mut audit = self.audit_row(
+            shop_id,
+            None,
+            "opted_out",
+            format!("{why}; {n} pending message(s) suppressed"),
+        );
         audit.buyer_id = Some(buyer_id.to_owned());
         tx.append_audit(&[audit]).await?;
         tx.commit().await?;
@@ -788,7 +934,9 @@ impl Engine {
         let released = loop {
             match self.forget_tx(shop_id, buyer_id, &anon).await {
                 Ok(r) => break r,
-                Err(e) if Self::is_conflict(&e) && attempt < self.config.max_tx_retries => attempt += 1,
+                Err(e) if Self::is_conflict(&e) && attempt < self.config.max_tx_retries => {
+                    attempt += 1
+                }
                 Err(e) => return Err(e),
             }
         };
@@ -798,7 +946,12 @@ impl Engine {
         Ok(anon)
     }
 
-    async fn forget_tx(&self, shop_id: &str, buyer_id: &str, anon: &str) -> Result<Vec<String>, EngineError> {
+    async fn forget_tx(
+        &self,
+        shop_id: &str,
+        buyer_id: &str,
+        anon: &str,
+    ) -> Result<Vec<String>, EngineError> {
         let now = self.now_ms();
         let open = self
             .store
@@ -869,7 +1022,10 @@ impl Engine {
             shop_id,
             None,
             "data_deleted",
-            format!("{} open order(s) cancelled; personal data removed", orders.len()),
+            format!(
+                "{} open order(s) cancelled; personal data removed",
+                orders.len()
+            ),
         );
         audit.buyer_id = Some(anon.to_owned());
         tx.append_audit(&[audit]).await?;
@@ -877,4 +1033,3 @@ impl Engine {
         Ok(skus)
     }
 }
-

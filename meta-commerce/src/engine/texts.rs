@@ -24,7 +24,11 @@ pub(crate) fn shop_lang(shop: &Shop) -> Lang {
 
 /// The comment's language, or the shop's when unknown.
 pub(crate) fn pick(lang: Lang, shop: &Shop) -> Lang {
-    if lang == Lang::Unknown { shop_lang(shop) } else { lang }
+    if lang == Lang::Unknown {
+        shop_lang(shop)
+    } else {
+        lang
+    }
 }
 
 /// First name only: public replies should not repeat a full name.
@@ -49,7 +53,9 @@ fn hi(name: &str, lang: Lang) -> String {
 pub(crate) fn public_reserved(name: &str, lang: Lang, partly_waitlisted: bool) -> String {
     let base = match lang {
         Lang::En => format!("Got it {name}! Reserved for you 🛍️ Check your private message 📩"),
-        Lang::Pt => format!("Anotado, {name}! Reservado pra você 🛍️ Confira sua mensagem privada 📩"),
+        Lang::Pt => {
+            format!("Anotado, {name}! Reservado pra você 🛍️ Confira sua mensagem privada 📩")
+        }
         _ => format!("¡Listo {name}! Te lo reservamos 🛍️ Revisa tu mensaje privado 📩"),
     };
     if !partly_waitlisted {
@@ -65,9 +71,15 @@ pub(crate) fn public_reserved(name: &str, lang: Lang, partly_waitlisted: bool) -
 /// Public: nothing left, on the waitlist.
 pub(crate) fn public_waitlisted(name: &str, lang: Lang) -> String {
     match lang {
-        Lang::En => format!("{name}, it's sold out for now: you're on the waitlist ⏳ We'll let you know if it frees up"),
-        Lang::Pt => format!("{name}, esgotou por enquanto: você está na lista de espera ⏳ Avisamos se liberar"),
-        _ => format!("{name}, se agotó por ahora: quedaste en lista de espera ⏳ Te avisamos si se libera"),
+        Lang::En => format!(
+            "{name}, it's sold out for now: you're on the waitlist ⏳ We'll let you know if it frees up"
+        ),
+        Lang::Pt => format!(
+            "{name}, esgotou por enquanto: você está na lista de espera ⏳ Avisamos se liberar"
+        ),
+        _ => format!(
+            "{name}, se agotó por ahora: quedaste en lista de espera ⏳ Te avisamos si se libera"
+        ),
     }
 }
 
@@ -106,7 +118,10 @@ pub(crate) fn public_cancelled(name: &str, lang: Lang) -> String {
 fn summary_lines(order: &Order) -> String {
     let mut out = String::new();
     for l in &order.lines {
-        let price = Money::new(l.unit_price_minor.saturating_mul(i64::from(l.qty)), order.currency);
+        let price = Money::new(
+            l.unit_price_minor.saturating_mul(i64::from(l.qty)),
+            order.currency,
+        );
         out.push_str(&format!("• {} × {} — {price}\n", l.qty, l.name));
     }
     out
@@ -170,7 +185,14 @@ pub(crate) fn private_summary(
 }
 
 /// Private (on the waitlisted comment) or message: units freed up for the buyer.
-pub(crate) fn promoted(lang: Lang, shop: &Shop, order: &Order, sku_name: &str, qty: u32, now_ms: i64) -> String {
+pub(crate) fn promoted(
+    lang: Lang,
+    shop: &Shop,
+    order: &Order,
+    sku_name: &str,
+    qty: u32,
+    now_ms: i64,
+) -> String {
     let mins = minutes_left(order, now_ms);
     let t = total(order);
     match lang {
@@ -193,9 +215,15 @@ pub(crate) fn promoted(lang: Lang, shop: &Shop, order: &Order, sku_name: &str, q
 pub(crate) fn expired(lang: Lang, order: &Order) -> String {
     let r = order_ref(&order.id);
     match lang {
-        Lang::En => format!("Your reservation {r} expired and the items were released. Comment again on the live if you still want them!"),
-        Lang::Pt => format!("Sua reserva {r} expirou e os produtos foram liberados. Comente de novo na live se ainda quiser!"),
-        _ => format!("Tu reserva {r} expiró y liberamos los productos. ¡Comenta de nuevo en el live si aún los quieres!"),
+        Lang::En => format!(
+            "Your reservation {r} expired and the items were released. Comment again on the live if you still want them!"
+        ),
+        Lang::Pt => format!(
+            "Sua reserva {r} expirou e os produtos foram liberados. Comente de novo na live se ainda quiser!"
+        ),
+        _ => format!(
+            "Tu reserva {r} expiró y liberamos los productos. ¡Comenta de nuevo en el live si aún los quieres!"
+        ),
     }
 }
 
@@ -214,9 +242,15 @@ pub(crate) fn paid(lang: Lang, order: &Order) -> String {
 pub(crate) fn refund_due(lang: Lang, order: &Order) -> String {
     let r = order_ref(&order.id);
     match lang {
-        Lang::En => format!("We received your payment for {r}, but the reservation had expired and the items were sold. We'll refund you in full; sorry!"),
-        Lang::Pt => format!("Recebemos seu pagamento do {r}, mas a reserva tinha expirado e os produtos foram vendidos. Vamos devolver o valor total, desculpe!"),
-        _ => format!("Recibimos tu pago del pedido {r}, pero la reserva había expirado y los productos se vendieron. Te devolveremos el total, ¡disculpa!"),
+        Lang::En => format!(
+            "We received your payment for {r}, but the reservation had expired and the items were sold. We'll refund you in full; sorry!"
+        ),
+        Lang::Pt => format!(
+            "Recebemos seu pagamento do {r}, mas a reserva tinha expirado e os produtos foram vendidos. Vamos devolver o valor total, desculpe!"
+        ),
+        _ => format!(
+            "Recibimos tu pago del pedido {r}, pero la reserva había expirado y los productos se vendieron. Te devolveremos el total, ¡disculpa!"
+        ),
     }
 }
 
@@ -225,9 +259,15 @@ pub(crate) fn reminder(lang: Lang, order: &Order, now_ms: i64) -> String {
     let r = order_ref(&order.id);
     let mins = minutes_left(order, now_ms);
     match lang {
-        Lang::En => format!("Reminder: your order {r} is held for {mins} more min. Pay here: {LINK_PLACEHOLDER}"),
-        Lang::Pt => format!("Lembrete: seu pedido {r} fica guardado por mais {mins} min. Pague aqui: {LINK_PLACEHOLDER}"),
-        _ => format!("Recordatorio: tu pedido {r} queda reservado {mins} min más. Paga aquí: {LINK_PLACEHOLDER}"),
+        Lang::En => format!(
+            "Reminder: your order {r} is held for {mins} more min. Pay here: {LINK_PLACEHOLDER}"
+        ),
+        Lang::Pt => format!(
+            "Lembrete: seu pedido {r} fica guardado por mais {mins} min. Pague aqui: {LINK_PLACEHOLDER}"
+        ),
+        _ => format!(
+            "Recordatorio: tu pedido {r} queda reservado {mins} min más. Paga aquí: {LINK_PLACEHOLDER}"
+        ),
     }
 }
 
@@ -238,4 +278,3 @@ pub(crate) fn option_label(lot: Option<u32>, name: &str) -> String {
         None => name.to_owned(),
     }
 }
-

@@ -75,8 +75,10 @@ pub fn signed_delivery(comments: &[(String, String, String, u64)]) -> (Vec<u8>, 
             }})
         })
         .collect();
-    let body = serde_json::to_vec(&json!({"object": "page", "entry": [{"id": PAGE, "time": T0, "changes": changes}]}))
-        .unwrap();
+    let body = serde_json::to_vec(
+        &json!({"object": "page", "entry": [{"id": PAGE, "time": T0, "changes": changes}]}),
+    )
+    .unwrap();
     let sig = meta_core::webhook::sign(&SecretString::from(SECRET), &body);
     (body, sig)
 }
@@ -108,7 +110,12 @@ pub async fn concurrent_buyers(store: Arc<dyn CommerceStore>) {
     for i in 0..64u64 {
         let engine = engine.clone();
         tasks.push(tokio::spawn(async move {
-            let (body, sig) = signed_delivery(&[(format!("c{i}"), format!("b{i}"), "buy POL-ROJ-M".into(), T0 + i)]);
+            let (body, sig) = signed_delivery(&[(
+                format!("c{i}"),
+                format!("b{i}"),
+                "buy POL-ROJ-M".into(),
+                T0 + i,
+            )]);
             engine.ingest_webhook(&body, Some(&sig)).await.unwrap();
             engine.process_pending().await.unwrap();
         }));
@@ -118,7 +125,11 @@ pub async fn concurrent_buyers(store: Arc<dyn CommerceStore>) {
     }
     engine.tick().await.unwrap();
     let s = store.stock("shop", "POL-ROJ-M").await.unwrap().unwrap();
-    assert_eq!((s.available, s.reserved, s.sold), (0, 5, 0), "exactly the stock is reserved");
+    assert_eq!(
+        (s.available, s.reserved, s.sold),
+        (0, 5, 0),
+        "exactly the stock is reserved"
+    );
     let orders = store.orders(&OrderFilter::default()).await.unwrap();
     assert_eq!(orders.len(), 5, "one order per winning buyer");
     assert!(orders.iter().all(|o| o.qty_of("POL-ROJ-M") == 1));
@@ -156,7 +167,10 @@ pub async fn triple_delivery(store: Arc<dyn CommerceStore>) {
     let s = store.stock("shop", "POL-ROJ-M").await.unwrap().unwrap();
     assert_eq!((s.available, s.reserved), (2, 3));
     let counts = store.counts("shop").await.unwrap();
-    assert_eq!(crate::store::CommerceCounts::get(&counts.inbox, "processed"), 2);
+    assert_eq!(
+        crate::store::CommerceCounts::get(&counts.inbox, "processed"),
+        2
+    );
 }
 
 /// Expiry and a late payment race five times (one unit each); the order ends paid (the units were
@@ -165,7 +179,12 @@ pub async fn expiry_payment_race(store: Arc<dyn CommerceStore>) {
     let clock = Arc::new(ManualClock::new(T0));
     let engine = engine_on(store.clone(), clock.clone()).await;
     for round in 0..5u64 {
-        let (body, sig) = signed_delivery(&[(format!("r{round}"), format!("rb{round}"), "buy POL-ROJ-M".into(), T0 + round)]);
+        let (body, sig) = signed_delivery(&[(
+            format!("r{round}"),
+            format!("rb{round}"),
+            "buy POL-ROJ-M".into(),
+            T0 + round,
+        )]);
         engine.ingest_webhook(&body, Some(&sig)).await.unwrap();
         engine.tick().await.unwrap();
         let order = store
@@ -182,8 +201,14 @@ pub async fn expiry_payment_race(store: Arc<dyn CommerceStore>) {
         let total = order.total_minor;
         let expire = tokio::spawn(async move { e.expire_due().await.unwrap() });
         let pay = tokio::spawn(async move {
-            let st = PaymentStatus::new("fake", &id, format!("pay-{id}"), PaymentState::Approved,
-                Some(Money::new(total, Currency::CLP)), "approved");
+            let st = PaymentStatus::new(
+                "fake",
+                &id,
+                format!("pay-{id}"),
+                PaymentState::Approved,
+                Some(Money::new(total, Currency::CLP)),
+                "approved",
+            );
             p.confirm_payment(&st).await.unwrap()
         });
         expire.await.unwrap();
@@ -192,7 +217,10 @@ pub async fn expiry_payment_race(store: Arc<dyn CommerceStore>) {
         assert_eq!(o.status, OrderStatus::Paid, "round {round}: {outcome:?}");
     }
     let s = store.stock("shop", "POL-ROJ-M").await.unwrap().unwrap();
-    assert_eq!((s.available + s.reserved + s.sold, s.sold, s.reserved), (5, 5, 0));
+    assert_eq!(
+        (s.available + s.reserved + s.sold, s.sold, s.reserved),
+        (5, 5, 0)
+    );
 }
 
 /// Runs every scenario, each on a fresh store from `make`.

@@ -7,11 +7,13 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
+use meta_commerce::Currency;
 use meta_commerce::catalog::Catalog;
-use meta_commerce::classify::{Classification, ClassifyFuture, Intent, IntentClassifier, ItemRequest, Lang};
+use meta_commerce::classify::{
+    Classification, ClassifyFuture, Intent, IntentClassifier, ItemRequest, Lang,
+};
 use meta_commerce::engine::Engine;
 use meta_commerce::store::{CommerceStore, Live, OrderFilter, OrderStatus, Shop};
-use meta_commerce::Currency;
 use meta_core::clock::ManualClock;
 use meta_core::webhook::Verifier;
 use meta_graph::store::SequentialIds;
@@ -44,10 +46,17 @@ impl IntentClassifier for ScriptClassifier {
     fn classify<'a>(&'a self, text: &'a str, _catalog: &'a Arc<Catalog>) -> ClassifyFuture<'a> {
         let words: Vec<&str> = text.split_whitespace().collect();
         let c = match words.first().copied() {
-            Some("buy") => Classification::new(Intent::Purchase, 0.95, "script").with_items(items(&words[1..])),
-            Some("cancel") => Classification::new(Intent::Cancel, 0.9, "script").with_items(items(&words[1..])),
+            Some("buy") => {
+                Classification::new(Intent::Purchase, 0.95, "script").with_items(items(&words[1..]))
+            }
+            Some("cancel") => {
+                Classification::new(Intent::Cancel, 0.9, "script").with_items(items(&words[1..]))
+            }
             Some("maybe") => Classification::new(Intent::Purchase, 0.3, "script").with_suggestions(
-                words.get(1).map(|w| w.split('|').map(str::to_owned).collect()).unwrap_or_default(),
+                words
+                    .get(1)
+                    .map(|w| w.split('|').map(str::to_owned).collect())
+                    .unwrap_or_default(),
             ),
             Some("ask") => Classification::new(Intent::Question, 0.9, "script"),
             _ => Classification::new(Intent::Other, 0.9, "script"),
@@ -83,9 +92,21 @@ pub(crate) async fn fixture_on(store: Arc<dyn CommerceStore>) -> Fixture {
         .put_shop(&Shop::new("shop", "Tienda Test", PAGE, "CL", Currency::CLP))
         .await
         .unwrap();
-    engine.import_catalog_csv("shop", CATALOG.as_bytes()).await.unwrap();
-    let live = engine.open_live("shop", POST, "Live de prueba").await.unwrap();
-    Fixture { store, engine, clock, live, verifier }
+    engine
+        .import_catalog_csv("shop", CATALOG.as_bytes())
+        .await
+        .unwrap();
+    let live = engine
+        .open_live("shop", POST, "Live de prueba")
+        .await
+        .unwrap();
+    Fixture {
+        store,
+        engine,
+        clock,
+        live,
+        verifier,
+    }
 }
 
 pub(crate) async fn fixture() -> Fixture {
@@ -103,8 +124,10 @@ pub(crate) fn comment(id: &str, buyer: &str, text: &str, created: u64) -> serde_
 
 /// A signed delivery of some changes.
 pub(crate) fn delivery(changes: &[serde_json::Value]) -> (Vec<u8>, String) {
-    let body = serde_json::to_vec(&json!({"object": "page", "entry": [{"id": PAGE, "time": T0, "changes": changes}]}))
-        .unwrap();
+    let body = serde_json::to_vec(
+        &json!({"object": "page", "entry": [{"id": PAGE, "time": T0, "changes": changes}]}),
+    )
+    .unwrap();
     let sig = meta_core::webhook::sign(&SecretString::from(SECRET), &body);
     (body, sig)
 }
@@ -126,7 +149,10 @@ impl Fixture {
     }
     pub(crate) async fn orders_of(&self, buyer: &str) -> Vec<meta_commerce::store::Order> {
         self.store
-            .orders(&OrderFilter { buyer_id: Some(buyer.into()), ..Default::default() })
+            .orders(&OrderFilter {
+                buyer_id: Some(buyer.into()),
+                ..Default::default()
+            })
             .await
             .unwrap()
     }
@@ -150,15 +176,25 @@ impl Fixture {
             assert_eq!(s.reserved, open, "reserved {} vs open lines", s.sku);
             assert_eq!(s.sold, paid, "sold {} vs paid lines", s.sku);
             let total = declared.get(&s.sku).copied().unwrap_or(0);
-            assert_eq!(s.available + s.reserved + s.sold, total, "units of {} created or lost", s.sku);
+            assert_eq!(
+                s.available + s.reserved + s.sold,
+                total,
+                "units of {} created or lost",
+                s.sku
+            );
             assert!(s.sold <= total, "oversold {}", s.sku);
         }
     }
 }
 
 pub(crate) fn declared() -> HashMap<String, i64> {
-    [("POL-ROJ-M", 5), ("POL-ROJ-L", 3), ("LAB-MATE-05", 10), ("ZAP-NEG-39", 0)]
-        .into_iter()
-        .map(|(k, v)| (k.to_owned(), v))
-        .collect()
+    [
+        ("POL-ROJ-M", 5),
+        ("POL-ROJ-L", 3),
+        ("LAB-MATE-05", 10),
+        ("ZAP-NEG-39", 0),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v))
+    .collect()
 }
