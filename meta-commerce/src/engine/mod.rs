@@ -43,7 +43,7 @@ pub use settle::PaymentOutcome;
 
 /// How long a live read from the store is trusted: closing a live in this process
 /// takes effect at once, in another process (several servers) within this time.
-const LIVE_CACHE_TTL: Duration = Duration::from_secs(2);
+const LIVE_CACHE_TTL: Duration = Duration::from_secs(10);
 
 /// Tuning knobs.
 #[derive(Debug, Clone)]

@@ -251,16 +251,26 @@ impl Engine {
                 .map(|s| (s.sku.clone(), s))
                 .collect()
         };
-        let has_cancels = pending.iter().any(|r| {
-            classes
-                .get(&r.comment_id)
-                .is_some_and(|c| c.intent == Intent::Cancel)
-        });
-        let mut waitlist: Vec<WaitEntry> = if has_cancels {
+        // Waitlist entries a cancel may drop: the SKUs cancels name, or — for "cancel
+        // everything" — every SKU (rare; a named cancel must not read the whole queue).
+        let cancels: Vec<&Classification> = pending
+            .iter()
+            .filter_map(|r| classes.get(&r.comment_id))
+            .filter(|c| c.intent == Intent::Cancel)
+            .collect();
+        let mut waitlist: Vec<WaitEntry> = if cancels.is_empty() {
+            Vec::new()
+        } else if cancels.iter().any(|c| c.items.is_empty()) {
             let all: Vec<String> = catalog.products().iter().map(|p| p.sku.clone()).collect();
             tx.waitlist(&shop.id, &all).await?
         } else {
-            Vec::new()
+            let named: Vec<String> = cancels
+                .iter()
+                .flat_map(|c| c.items.iter().map(|i| i.sku.clone()))
+                .collect::<BTreeSet<_>>()
+                .into_iter()
+                .collect();
+            tx.waitlist(&shop.id, &named).await?
         };
 
         let mut dirty_stock: BTreeSet<String> = BTreeSet::new();

@@ -260,7 +260,17 @@ impl Engine {
             }
         }
         let mut unspent: BTreeSet<String> = BTreeSet::new();
-        for e in self.store.waitlist_entries(shop_id).await? {
+        // Only the released SKUs' queue, read in a short transaction of its own (the
+        // port reads the waitlist by SKU only inside one; the whole shop's queue can be
+        // thousands of rows).
+        let queue = {
+            let mut tx = self.store.begin().await?;
+            tx.waitlist(shop_id, skus).await?
+        };
+        if queue.is_empty() {
+            return Ok(0);
+        }
+        for e in queue {
             let Some(n) = free.get_mut(&e.sku) else {
                 continue;
             };
