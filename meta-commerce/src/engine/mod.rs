@@ -16,7 +16,7 @@
 //! open-order key, a PostgreSQL serialization failure) re-runs the whole unit.
 
 use std::collections::HashMap;
-use std::sync::atomic::AtomicU64;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
@@ -370,6 +370,32 @@ impl Engine {
     #[must_use]
     pub fn inbox_notify(&self) -> &Notify {
         &self.notify
+    }
+
+    /// Runs one transactional unit, re-running it after a store conflict (a lost race on
+    /// the unique open-order key, a PostgreSQL serialization failure or deadlock) up to
+    /// `max_tx_retries` times. Returns the unit's result and how many re-runs it took.
+    pub(crate) async fn with_retries<T, F, Fut>(
+        &self,
+        mut unit: F,
+    ) -> Result<(T, usize), EngineError>
+    where
+        F: FnMut() -> Fut,
+        Fut: std::future::Future<Output = Result<T, EngineError>>,
+    {
+        let mut attempt = 0;
+        loop {
+            match unit().await {
+                Ok(v) => return Ok((v, attempt as usize)),
+                Err(EngineError::Store(e))
+                    if e.is_conflict() && attempt < self.config.max_tx_retries =>
+                {
+                    attempt += 1;
+                    self.stats.tx_retries.fetch_add(1, Ordering::Relaxed);
+                }
+                Err(e) => return Err(e),
+            }
+        }
     }
 
     pub(crate) fn now_ms(&self) -> i64 {

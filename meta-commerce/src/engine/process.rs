@@ -128,23 +128,13 @@ impl Engine {
                     lives.insert(l.id.clone(), l);
                 }
             }
-            let mut attempt = 0;
-            let outcome = loop {
-                match self
-                    .apply_batch(&shop, &catalog, &group, &classes, &lives)
-                    .await
-                {
-                    Ok(o) => break o,
-                    Err(EngineError::Store(e))
-                        if e.is_conflict() && attempt < self.config.max_tx_retries =>
-                    {
-                        attempt += 1;
-                        report.retries += 1;
-                        self.stats.tx_retries.fetch_add(1, Ordering::Relaxed);
-                    }
-                    Err(e) => return Err(e),
-                }
-            };
+            let (outcome, retries) = self
+                .with_retries(async || {
+                    self.apply_batch(&shop, &catalog, &group, &classes, &lives)
+                        .await
+                })
+                .await?;
+            report.retries += retries;
             self.stats
                 .processed
                 .fetch_add(outcome.report.processed as u64, Ordering::Relaxed);

@@ -66,10 +66,6 @@ pub enum PaymentOutcome {
 }
 
 impl Engine {
-    fn is_conflict(e: &EngineError) -> bool {
-        matches!(e, EngineError::Store(s) if s.is_conflict())
-    }
-
     fn audit_row(
         &self,
         shop_id: &str,
@@ -152,16 +148,9 @@ impl Engine {
             .into_iter()
             .map(|s| (s.id.clone(), s))
             .collect();
-        let mut attempt = 0;
-        let (count, released) = loop {
-            match self.expire_tx(&ids, now, &shops).await {
-                Ok(r) => break r,
-                Err(e) if Self::is_conflict(&e) && attempt < self.config.max_tx_retries => {
-                    attempt += 1
-                }
-                Err(e) => return Err(e),
-            }
-        };
+        let ((count, released), _) = self
+            .with_retries(|| self.expire_tx(&ids, now, &shops))
+            .await?;
         for (shop_id, skus) in released {
             let skus: Vec<String> = skus.into_iter().collect();
             self.promote_waitlist(&shop_id, &skus).await?;
@@ -291,16 +280,10 @@ impl Engine {
                 unspent.insert(e.comment_id);
             }
         }
-        let mut attempt = 0;
-        loop {
-            match self.promote_tx(&shop, &catalog, skus, &unspent).await {
-                Ok(n) => return Ok(n),
-                Err(e) if Self::is_conflict(&e) && attempt < self.config.max_tx_retries => {
-                    attempt += 1
-                }
-                Err(e) => return Err(e),
-            }
-        }
+        let (n, _) = self
+            .with_retries(|| self.promote_tx(&shop, &catalog, skus, &unspent))
+            .await?;
+        Ok(n)
     }
 
     async fn promote_tx(
@@ -604,21 +587,11 @@ impl Engine {
             return Err(EngineError::UnknownOrder(status.order_id.clone()));
         };
         let shop = self.shop_or_err(&order.shop_id).await?;
-        let mut attempt = 0;
-        loop {
-            match self.confirm_tx(&shop, status).await {
-                Ok((outcome, released)) => {
-                    if !released.is_empty() {
-                        self.promote_waitlist(&shop.id, &released).await?;
-                    }
-                    return Ok(outcome);
-                }
-                Err(e) if Self::is_conflict(&e) && attempt < self.config.max_tx_retries => {
-                    attempt += 1
-                }
-                Err(e) => return Err(e),
-            }
+        let ((outcome, released), _) = self.with_retries(|| self.confirm_tx(&shop, status)).await?;
+        if !released.is_empty() {
+            self.promote_waitlist(&shop.id, &released).await?;
         }
+        Ok(outcome)
     }
 
     #[allow(clippy::too_many_lines)] // the race table reads best in one place
@@ -940,16 +913,9 @@ impl Engine {
     /// The store's error.
     pub async fn forget_buyer(&self, shop_id: &str, buyer_id: &str) -> Result<String, EngineError> {
         let anon = format!("anon-{}", self.new_id());
-        let mut attempt = 0;
-        let released = loop {
-            match self.forget_tx(shop_id, buyer_id, &anon).await {
-                Ok(r) => break r,
-                Err(e) if Self::is_conflict(&e) && attempt < self.config.max_tx_retries => {
-                    attempt += 1
-                }
-                Err(e) => return Err(e),
-            }
-        };
+        let (released, _) = self
+            .with_retries(|| self.forget_tx(shop_id, buyer_id, &anon))
+            .await?;
         if !released.is_empty() {
             self.promote_waitlist(shop_id, &released).await?;
         }
